@@ -1,0 +1,179 @@
+"""Scorecards: lived, judged and net valence of defining moments, cut any way a user asks.
+
+Shares of negative/neutral/positive are over *judged* lived moments, so they sum to 1;
+``coverage`` is the judged share of all lived moments ("no news is not good news") and
+``share_unknown`` its complement. ``net`` = share_positive − share_negative, in [−1, 1].
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from moments.errors import InputError
+
+# dimension -> columns it groups by (after judgements are joined to the moments table)
+DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "moment": ("journey_id", "moment_id", "moment", "stage", "touchpoint", "owner", "importance",
+               "kind", "position"),
+    "touchpoint": ("journey_id", "stage", "touchpoint_id", "touchpoint", "touchpoint_channel"),
+    "stage": ("journey_id", "stage_id", "stage"),
+    "journey": ("journey_id", "journey"),
+    "owner": ("owner_id", "owner"),
+    "location": ("location_id",),
+    "employee": ("employee_id", "location_id"),
+    "channel": ("channel",),
+    "customer": ("customer_id",),
+    "day": ("day",),
+    "week": ("week",),
+    "month": ("month",),
+}
+PERIODS = {"day": "D", "week": "W", "month": "M"}
+METRICS = (
+    "lived", "judged", "negative", "neutral", "positive", "unknown", "share_negative",
+    "share_neutral", "share_positive", "share_unknown", "coverage", "net",
+)
+
+
+def _check_by(by: str | Sequence[str]) -> list[str]:
+    dims = [by] if isinstance(by, str) else list(by)
+    bad = [d for d in dims if d not in DIMENSIONS]
+    if bad or not dims:
+        raise InputError(
+            f"cannot group by {', '.join(bad) or 'nothing'}",
+            f"use one or more of: {', '.join(DIMENSIONS)}",
+        )
+    return dims
+
+
+def enriched(judgements: ibis.Table, moments: ibis.Table) -> ibis.Table:
+    """Judgements with their moment's journey, stage, touchpoint, owner and period columns."""
+    m = moments.rename(touchpoint_channel="channel")
+    j = judgements.left_join(m, "moment_id").drop("moment_id_right")
+    ts = j.occurred_at
+    return j.mutate(
+        day=ts.truncate("D").cast(dt.date),
+        week=ts.truncate("W").cast(dt.date),
+        month=ts.truncate("M").cast(dt.date),
+    )
+
+
+def _as_ts(x: date | datetime | str) -> ibis.Value:
+    return ibis.literal(str(x)).cast(dt.Timestamp(timezone="UTC"))
+
+
+def filtered(
+    t: ibis.Table,
+    start: date | datetime | str | None = None,
+    end: date | datetime | str | None = None,
+    **equals: str | Sequence[str] | None,
+) -> ibis.Table:
+    """Keep lived moments in [start, end) whose columns equal the given values."""
+    if start is not None:
+        t = t.filter(t.occurred_at >= _as_ts(start))
+    if end is not None:
+        t = t.filter(t.occurred_at < _as_ts(end))
+    for col, val in equals.items():
+        if val is None:
+            continue
+        if col not in t.columns:
+            raise InputError(f"cannot filter on '{col}'", f"use one of: {', '.join(t.columns)}")
+        vals = [val] if isinstance(val, str) else list(val)
+        t = t.filter(t[col].isin(vals))
+    return t
+
+
+def metrics(t: ibis.Table, by: Sequence[str]) -> ibis.Table:
+    """Counts, shares, coverage and net per group of ``by`` columns."""
+    v = t.valence
+    agg = t.group_by(list(by)).agg(
+        lived=t.count(),
+        negative=(v == "negative").sum(),
+        neutral=(v == "neutral").sum(),
+        positive=(v == "positive").sum(),
+        unknown=(v == "unknown").sum(),
+    )
+    judged = agg.lived - agg.unknown
+    safe = ibis.ifelse(judged > 0, judged, ibis.null(dt.int64)).cast(dt.float64)
+    out = agg.mutate(
+        judged=judged,
+        share_negative=agg.negative / safe,
+        share_neutral=agg.neutral / safe,
+        share_positive=agg.positive / safe,
+        share_unknown=agg.unknown / agg.lived.cast(dt.float64),
+        coverage=judged / agg.lived.cast(dt.float64),
+    )
+    out = out.mutate(net=out.share_positive - out.share_negative)
+    return out.select(*by, *METRICS)
+
+
+def scorecard(
+    judgements: ibis.Table,
+    moments: ibis.Table,
+    by: str | Sequence[str] = "moment",
+    start: date | datetime | str | None = None,
+    end: date | datetime | str | None = None,
+    **equals: str | Sequence[str] | None,
+) -> ibis.Table:
+    """The scorecard grouped by one or more dimensions (see ``DIMENSIONS``)."""
+    dims = _check_by(by)
+    cols = [c for d in dims for c in DIMENSIONS[d]]
+    cols = list(dict.fromkeys(cols))
+    t = filtered(enriched(judgements, moments), start, end, **equals)
+    out = metrics(t, cols)
+    order = [c for c in ("journey_id", "position", "day", "week", "month") if c in cols]
+    order += [c for c in cols if c not in order]
+    return out.order_by(order)
+
+
+def trend(
+    judgements: ibis.Table,
+    moments: ibis.Table,
+    by: str | Sequence[str] | None = None,
+    period: str = "week",
+    **kw: object,
+) -> ibis.Table:
+    """The scorecard per period (day, week or month), optionally per another dimension."""
+    if period not in PERIODS:
+        raise InputError(f"unknown period '{period}'", "use day, week or month")
+    dims = ([] if by is None else _check_by(by)) + [period]
+    return scorecard(judgements, moments, dims, **kw)  # type: ignore[arg-type]
+
+
+def customers(
+    judgements: ibis.Table,
+    moments: ibis.Table,
+    start: date | datetime | str | None = None,
+    end: date | datetime | str | None = None,
+) -> ibis.Table:
+    """Per customer: lived and judged counts by valence, and their weakest judged moment.
+
+    The weakest moment is the one with the lowest mean valence for that customer; ties go to the
+    more important moment, then to the more recent.
+    """
+    t = filtered(enriched(judgements, moments), start, end)
+    per = metrics(t, ["customer_id"])
+    judged = t.filter(t.valence != "unknown")
+    pm = judged.group_by(["customer_id", "moment_id"]).agg(
+        mean_score=judged.score.cast(dt.float64).mean(),
+        importance=judged.importance.max(),
+        last_at=judged.occurred_at.max(),
+    )
+    ranked = pm.mutate(
+        _n=ibis.row_number().over(
+            group_by="customer_id",
+            order_by=[pm.mean_score, ibis.desc(pm.importance), ibis.desc(pm.last_at),
+                      pm.moment_id],
+        )
+    )
+    weakest = ranked.filter(ranked._n == 0).select(
+        "customer_id", weakest_moment="moment_id", weakest_score="mean_score"
+    )
+    out = per.left_join(weakest, "customer_id").drop("customer_id_right")
+    return out.select(
+        "customer_id", "lived", "judged", "negative", "neutral", "positive", "unknown", "net",
+        "weakest_moment", "weakest_score",
+    ).order_by([ibis.desc("negative"), "customer_id"])

@@ -1,0 +1,217 @@
+"""Judge every lived moment: the customer's answer, else the expectation standard, else words.
+
+Judgements are derived state: each run recomputes the whole ``judgements`` table from the
+events and the current journeys in one transaction, so re-judging is idempotent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import ibis
+import ibis.expr.datatypes as dt
+import pyarrow as pa
+
+from moments.journey.model import Journey
+from moments.judge.evidence import rule_valence, standard_table, survey_table, survey_valence
+from moments.store import Store
+from moments.store.schema import VALENCE_SCORE
+from moments.text.registry import TextItem, TextJudge
+
+CONFIDENCE = {"survey": 1.0, "rule": 0.9}
+TEXT_BATCH = 5_000
+
+
+@dataclass
+class JudgeReport:
+    lived: int = 0
+    by_source: dict[str, int] = field(default_factory=dict)
+    by_valence: dict[str, int] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        src = ", ".join(f"{k} {v}" for k, v in sorted(self.by_source.items()))
+        val = ", ".join(f"{k} {v}" for k, v in sorted(self.by_valence.items()))
+        return f"{self.lived} lived moments judged (by source: {src}; by valence: {val})"
+
+
+def lived_moments(store: Store) -> ibis.Table:
+    """Every lived moment: each interaction, plus each answer not tied to a stored interaction."""
+    i = store.table("interactions")
+    f = store.table("feedback")
+    cols = ["lived_id", "customer_id", "moment_id", "occurred_at", "channel", "employee_id",
+            "location_id"]
+    from_i = i.select(
+        lived_id=i.event_id,
+        customer_id=i.customer_id,
+        moment_id=i.moment_id,
+        occurred_at=i.occurred_at,
+        channel=i.channel,
+        employee_id=i.employee_id,
+        location_id=i.location_id,
+    )
+    orphan = f.anti_join(i, f.interaction_id == i.event_id)
+    from_f = orphan.select(
+        lived_id=orphan.event_id,
+        customer_id=orphan.customer_id,
+        moment_id=orphan.moment_id,
+        occurred_at=orphan.occurred_at,
+        channel=ibis.null(dt.string),
+        employee_id=ibis.null(dt.string),
+        location_id=ibis.null(dt.string),
+    )
+    return ibis.union(from_i, from_f).select(*cols)
+
+
+def _texts(store: Store, pending: ibis.Table) -> ibis.Table:
+    """Words about lived moments still without a verdict: comments and answer comments."""
+    c = store.table("comments")
+    c = c.filter(c.interaction_id.notnull())
+    ct = c.select(lived_id=c.interaction_id, text=c.text)
+    f = store.table("feedback")
+    f = f.filter(f.comment.notnull())
+    ft = f.select(lived_id=ibis.coalesce(f.interaction_id, f.event_id), text=f.comment)
+    words = ibis.union(ct, ft)
+    j = pending.join(words, "lived_id")
+    return j.select("lived_id", "moment_id", "text")
+
+
+def _text_valence(
+    store: Store, pending: ibis.Table, judge: TextJudge, progress: Callable[[int], None] | None
+) -> pa.Table:
+    rows = _texts(store, pending).order_by("lived_id").to_pyarrow().to_pylist()
+    by_lived: dict[str, TextItem] = {}
+    for r in rows:  # several texts about one moment are judged together
+        prev = by_lived.get(r["lived_id"])
+        text = r["text"] if prev is None else prev.text + "\n" + r["text"]
+        by_lived[r["lived_id"]] = TextItem(r["lived_id"], r["moment_id"], text)
+    items = list(by_lived.values())
+    out: list[dict[str, object]] = []
+    for start in range(0, len(items), TEXT_BATCH):
+        batch = items[start : start + TEXT_BATCH]
+        for v in judge.judge(batch):
+            if v.valence not in VALENCE_SCORE:
+                raise ValueError(f"text backend '{judge.name}' returned valence {v.valence!r}")
+            out.append(
+                {
+                    "lived_id": v.lived_id,
+                    "t_valence": v.valence,
+                    "t_confidence": float(v.confidence),
+                    "t_reason": f"{judge.name}: {v.reason}",
+                }
+            )
+        if progress:
+            progress(len(batch))
+    schema = pa.schema(
+        [("lived_id", pa.string()), ("t_valence", pa.string()), ("t_confidence", pa.float64()),
+         ("t_reason", pa.string())]
+    )
+    return pa.Table.from_pylist(out, schema=schema)
+
+
+def judgements_expr(
+    store: Store,
+    journeys: Sequence[Journey],
+    text_judge: TextJudge | None = None,
+    judged_at: datetime | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> ibis.Table:
+    """The judgements table as an expression (materialised by :func:`judge`)."""
+    lived = lived_moments(store)
+    standards = standard_table(journeys)
+    surveys = survey_table(journeys)
+    sv = survey_valence(lived, store.table("feedback"), surveys)
+    rv = rule_valence(lived, store.table("measures"), standards)
+    j = lived.left_join(sv, "lived_id").drop("lived_id_right")
+    j = j.left_join(rv, "lived_id").drop("lived_id_right")
+    if text_judge is not None:
+        pending = j.filter(j.s_valence.isnull() & j.r_valence.isnull()).select(
+            "lived_id", "moment_id"
+        )
+        tv = ibis.memtable(_text_valence(store, pending, text_judge, progress))
+    else:
+        tv = ibis.memtable(
+            {"lived_id": [], "t_valence": [], "t_confidence": [], "t_reason": []},
+            schema={"lived_id": "string", "t_valence": "string", "t_confidence": "float64",
+                    "t_reason": "string"},
+        )
+    j = j.left_join(tv, "lived_id").drop("lived_id_right")
+
+    known = store.table("moments").select(k_moment="moment_id")
+    j = j.left_join(known, j.moment_id == known.k_moment)
+    has_standard = j.moment_id.isin(standards.r_moment)
+    has_words = j.lived_id.isin(_texts(store, lived.select("lived_id", "moment_id")).lived_id)
+    unknown_reason = ibis.cases(
+        (j.k_moment.isnull(), "no judgement: the moment is not in any registered journey"),
+        (
+            has_words & ibis.literal(text_judge is None),
+            "no survey answer or measured standard; there are words about it but no text judge "
+            "is configured (set MOMENTS_TEXT_BACKEND)",
+        ),
+        (has_standard, "no evidence: no survey answer and the standard's measure was not recorded"),
+        else_="no evidence: no survey answer, and the moment has no expectation standard",
+    )
+    source = ibis.cases(
+        (j.k_moment.isnull(), "none"),
+        (j.s_valence.notnull(), "survey"),
+        (j.r_valence.notnull(), "rule"),
+        (j.t_valence.notnull(), "text"),
+        else_="none",
+    )
+    valence = source.cases(
+        ("survey", j.s_valence),
+        ("rule", j.r_valence),
+        ("text", j.t_valence),
+        else_="unknown",
+    )
+    confidence = source.cases(
+        ("survey", CONFIDENCE["survey"]),
+        ("rule", CONFIDENCE["rule"]),
+        ("text", j.t_confidence),
+        else_=ibis.null(dt.float64),
+    )
+    reason = source.cases(
+        ("survey", j.s_reason),
+        ("rule", j.r_reason),
+        ("text", j.t_reason),
+        else_=unknown_reason,
+    )
+    score = valence.cases(*VALENCE_SCORE.items(), else_=ibis.null(dt.int8)).cast(dt.int8)
+    return j.select(
+        "lived_id",
+        "customer_id",
+        "moment_id",
+        "occurred_at",
+        "channel",
+        "employee_id",
+        "location_id",
+        valence=valence,
+        score=score,
+        source=source,
+        confidence=confidence,
+        reason=reason,
+        judged_at=ibis.literal(judged_at or datetime.now(UTC), dt.Timestamp(timezone="UTC")),
+    )
+
+
+def judge(
+    store: Store,
+    journeys: Sequence[Journey],
+    text_judge: TextJudge | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> JudgeReport:
+    """Recompute every judgement in one transaction; returns counts by source and valence."""
+    expr = judgements_expr(store, journeys, text_judge, progress=progress)
+    with store.transaction():
+        store.replace("judgements", expr)
+    t = store.table("judgements")
+    report = JudgeReport(lived=store.count("judgements"))
+    report.by_source = {
+        r["source"]: r["n"] for r in t.group_by("source").agg(n=t.count()).to_pyarrow().to_pylist()
+    }
+    report.by_valence = {
+        r["valence"]: r["n"]
+        for r in t.group_by("valence").agg(n=t.count()).to_pyarrow().to_pylist()
+    }
+    return report

@@ -1,0 +1,55 @@
+"""One settings object, read from environment variables (``MOMENTS_*``) or a TOML file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+DEFAULT_DATABASE = "moments.duckdb"
+
+
+def _config_file() -> Path:
+    return Path(os.environ.get("MOMENTS_CONFIG", "moments.toml"))
+
+
+class Settings(BaseSettings):
+    """Configuration with defaults that work on a fresh machine.
+
+    Precedence: explicit arguments > ``MOMENTS_*`` environment variables > the TOML file named by
+    ``MOMENTS_CONFIG`` (default ``./moments.toml``) > defaults.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="MOMENTS_", extra="ignore")
+
+    database_url: str = Field(
+        DEFAULT_DATABASE,
+        description="Where the store lives: a DuckDB file path or duckdb:///path.",
+    )
+    text_backend: str = Field(
+        "none",
+        description="Text judge used for lived moments with only words as evidence ('none' = off).",
+    )
+    timezone: str | None = Field(
+        None,
+        description="Time zone assumed for timestamps written without one (default: reject them).",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml = TomlConfigSettingsSource(settings_cls, toml_file=_config_file())
+        return (init_settings, env_settings, toml)

@@ -1,0 +1,260 @@
+"""The store's tables: event kinds with their fields, and the derived/bookkeeping tables.
+
+Events are append-only and keyed by ``event_id``. Everything else a user sees (judgements,
+scorecards) is derived by queries. Bump ``SCHEMA_VERSION`` whenever a table changes shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import ibis
+import ibis.expr.datatypes as dt
+
+SCHEMA_VERSION = 1
+
+TS = dt.Timestamp(timezone="UTC")
+
+CHANNELS = ("web", "app", "phone", "chat", "email", "store", "social", "other")
+OUTCOME_TYPES = ("purchase", "repeat_purchase", "referral", "review", "social_post", "defection")
+CASE_STATUSES = ("opened", "updated", "closed")
+CONTACT_DIRECTIONS = ("inbound", "outbound")
+VALENCES = ("negative", "neutral", "positive", "unknown")
+VALENCE_SCORE = {"negative": -1, "neutral": 0, "positive": 1}
+
+
+@dataclass(frozen=True)
+class EventField:
+    """One column of an event kind as it is read from a file and stored."""
+
+    name: str
+    type: str  # "string" | "timestamp" | "float"
+    required: bool = False
+    choices: tuple[str, ...] = ()
+    help: str = ""
+
+    @property
+    def dtype(self) -> dt.DataType:
+        return {"string": dt.string, "timestamp": TS, "float": dt.float64}[self.type]
+
+
+@dataclass(frozen=True)
+class EventKind:
+    """A kind of event: its table, its fields, and whether extra numeric columns are measures."""
+
+    name: str
+    table: str
+    fields: tuple[EventField, ...]
+    has_measures: bool = False
+    moment_field: str | None = None  # the field that must name a known moment
+    doc: str = ""
+    field_names: tuple[str, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "field_names", tuple(f.name for f in self.fields))
+
+    def get(self, name: str) -> EventField:
+        return next(f for f in self.fields if f.name == name)
+
+    @property
+    def schema(self) -> ibis.Schema:
+        cols = {f.name: f.dtype for f in self.fields}
+        cols["load_id"] = dt.string
+        return ibis.schema(cols)
+
+
+def _f(name: str, type_: str = "string", required: bool = False, **kw: object) -> EventField:
+    return EventField(name, type_, required, **kw)  # type: ignore[arg-type]
+
+
+_ID = _f("event_id", required=True, help="unique id of the event; re-loading it adds nothing")
+_CUSTOMER = _f("customer_id", required=True)
+_WHEN = _f("occurred_at", "timestamp", required=True, help="ISO 8601 with a time zone")
+
+EVENT_KINDS: dict[str, EventKind] = {
+    k.name: k
+    for k in (
+        EventKind(
+            "interaction",
+            "interactions",
+            (
+                _ID,
+                _CUSTOMER,
+                _f("moment_id", required=True),
+                _WHEN,
+                _f("channel", choices=CHANNELS),
+                _f("employee_id"),
+                _f("location_id"),
+            ),
+            has_measures=True,
+            moment_field="moment_id",
+            doc="a customer lives a defining moment; extra numeric columns are its measures",
+        ),
+        EventKind(
+            "feedback",
+            "feedback",
+            (
+                _ID,
+                _CUSTOMER,
+                _f("moment_id", required=True),
+                _WHEN,
+                _f("score", "float", required=True, help="on the moment's declared survey scale"),
+                _f("interaction_id", help="the interaction the answer is about, if known"),
+                _f("comment"),
+            ),
+            moment_field="moment_id",
+            doc="a survey answer about one moment",
+        ),
+        EventKind(
+            "comment",
+            "comments",
+            (
+                _ID,
+                _CUSTOMER,
+                _WHEN,
+                _f("text", required=True),
+                _f("interaction_id"),
+                _f("moment_id"),
+                _f("channel", choices=CHANNELS),
+            ),
+            moment_field="moment_id",
+            doc="free text about an interaction or a customer",
+        ),
+        EventKind(
+            "outcome",
+            "outcomes",
+            (
+                _ID,
+                _CUSTOMER,
+                _WHEN,
+                _f("type", required=True, choices=OUTCOME_TYPES),
+                _f("amount", "float"),
+                _f("rating", "float"),
+                _f("text"),
+                _f("location_id"),
+            ),
+            doc="purchase, repeat purchase, referral, public review, social post or defection",
+        ),
+        EventKind(
+            "case",
+            "cases",
+            (
+                _ID,
+                _f("case_id", required=True),
+                _CUSTOMER,
+                _WHEN,
+                _f("status", required=True, choices=CASE_STATUSES),
+                _f("moment_id"),
+                _f("interaction_id"),
+                _f("owner_id"),
+                _f("note"),
+            ),
+            moment_field="moment_id",
+            doc="a case opened, updated or closed for a moment's owner",
+        ),
+        EventKind(
+            "contact",
+            "contacts",
+            (
+                _ID,
+                _CUSTOMER,
+                _WHEN,
+                _f("channel", required=True, choices=CHANNELS),
+                _f("direction", choices=CONTACT_DIRECTIONS),
+                _f("purpose"),
+                _f("employee_id"),
+            ),
+            doc="an inbound or outbound contact with the customer",
+        ),
+    )
+}
+
+MEASURES = ibis.schema({"event_id": dt.string, "name": dt.string, "value": dt.float64})
+
+META = ibis.schema({"key": dt.string, "value": dt.string})
+
+JOURNEYS = ibis.schema(
+    {
+        "journey_id": dt.string,
+        "digest": dt.string,
+        "name": dt.string,
+        "source_path": dt.string,
+        "source": dt.string,
+        "added_at": TS,
+    }
+)
+
+MOMENTS = ibis.schema(
+    {
+        "moment_id": dt.string,
+        "moment": dt.string,
+        "journey_id": dt.string,
+        "journey": dt.string,
+        "stage_id": dt.string,
+        "stage": dt.string,
+        "touchpoint_id": dt.string,
+        "touchpoint": dt.string,
+        "channel": dt.string,
+        "owner_id": dt.string,
+        "owner": dt.string,
+        "importance": dt.int64,
+        "kind": dt.string,
+        "position": dt.int64,
+    }
+)
+
+LOADS = ibis.schema(
+    {
+        "load_id": dt.string,
+        "kind": dt.string,
+        "file": dt.string,
+        "started_at": TS,
+        "rows_read": dt.int64,
+        "added": dt.int64,
+        "duplicates": dt.int64,
+        "quarantined": dt.int64,
+    }
+)
+
+QUARANTINE = ibis.schema(
+    {
+        "load_id": dt.string,
+        "kind": dt.string,
+        "file": dt.string,
+        "line": dt.int64,
+        "field": dt.string,
+        "value": dt.string,
+        "reason": dt.string,
+        "event_id": dt.string,
+        "quarantined_at": TS,
+    }
+)
+
+JUDGEMENTS = ibis.schema(
+    {
+        "lived_id": dt.string,
+        "customer_id": dt.string,
+        "moment_id": dt.string,
+        "occurred_at": TS,
+        "channel": dt.string,
+        "employee_id": dt.string,
+        "location_id": dt.string,
+        "valence": dt.string,
+        "score": dt.int8,
+        "source": dt.string,
+        "confidence": dt.float64,
+        "reason": dt.string,
+        "judged_at": TS,
+    }
+)
+
+TABLES: dict[str, ibis.Schema] = {
+    "meta": META,
+    "journeys": JOURNEYS,
+    "moments": MOMENTS,
+    "loads": LOADS,
+    "quarantine": QUARANTINE,
+    "measures": MEASURES,
+    "judgements": JUDGEMENTS,
+    **{k.table: k.schema for k in EVENT_KINDS.values()},
+}

@@ -1,0 +1,226 @@
+"""The store: one Ibis connection holding the event tables, opened from a URL or a file path."""
+
+from __future__ import annotations
+
+import contextlib
+import uuid
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import ibis
+import pyarrow as pa
+from ibis.backends import BaseBackend
+
+from moments.errors import InputError, Problem, StoreError
+from moments.store.schema import SCHEMA_VERSION, TABLES
+
+
+def parse_url(url: str | Path) -> tuple[str, str]:
+    """Split a store URL into (engine, location). A bare path means a DuckDB file."""
+    text = str(url)
+    if text.startswith("duckdb://"):
+        return "duckdb", text.removeprefix("duckdb://") or ":memory:"
+    if "://" in text:
+        engine = text.split("://", 1)[0]
+        raise StoreError(
+            f"engine '{engine}' is not supported yet; use a DuckDB file path or duckdb:///path"
+        )
+    return "duckdb", text
+
+
+class Store:
+    """An open store. Every query goes through :attr:`con`, an Ibis backend."""
+
+    def __init__(self, con: BaseBackend, engine: str, location: str) -> None:
+        self.con = con
+        self.engine = engine
+        self.location = location
+        self._in_tx = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    @classmethod
+    def open(cls, url: str | Path, create: bool = True, memory_limit: str | None = None) -> Store:
+        engine, location = parse_url(url)
+        if location != ":memory:":
+            path = Path(location)
+            if not path.exists() and not create:
+                raise StoreError(
+                    f"{location}: no such store; create it with 'moments init --db {location}'"
+                )
+            if path.exists() and path.is_dir():
+                raise StoreError(f"{location} is a folder; give a file path for the DuckDB store")
+            path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            con = ibis.duckdb.connect(location)
+        except Exception as e:  # duckdb raises IOException for a non-database file
+            raise StoreError(
+                f"{location}: cannot open as a DuckDB store ({e}); "
+                "is it a DuckDB file, and is no other program writing to it?"
+            ) from None
+        if memory_limit:
+            con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+        store = cls(con, engine, location)
+        store._ensure_schema()
+        return store
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.con.disconnect()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _ensure_schema(self) -> None:
+        existing = set(self.con.list_tables())
+        if "meta" in existing:
+            found = self.meta("schema_version")
+            if found != str(SCHEMA_VERSION):
+                raise StoreError(
+                    f"{self.location} has schema version {found}, this moments has "
+                    f"{SCHEMA_VERSION}; use a matching version of moments or export and re-load"
+                )
+        missing = [name for name in TABLES if name not in existing]
+        if not missing:
+            return
+        with self.transaction():
+            for name in missing:
+                self.con.create_table(name, schema=TABLES[name])
+            if "meta" in missing:
+                now = datetime.now(UTC).isoformat()
+                self.con.insert(
+                    "meta",
+                    pa.table(
+                        {
+                            "key": ["schema_version", "created_at"],
+                            "value": [str(SCHEMA_VERSION), now],
+                        }
+                    ),
+                )
+
+    # -- access ----------------------------------------------------------------------------
+    def table(self, name: str) -> ibis.Table:
+        return self.con.table(name)
+
+    def meta(self, key: str) -> str | None:
+        t = self.table("meta")
+        rows = t.filter(t.key == key).value.to_pyarrow().to_pylist()
+        return rows[0] if rows else None
+
+    def count(self, name: str) -> int:
+        return int(self.table(name).count().to_pyarrow().as_py())
+
+    def append(self, name: str, obj: ibis.Table | pa.Table) -> None:
+        """Append rows (an expression on this store, or Arrow) to a table, columns by name."""
+        target = TABLES[name]
+        if isinstance(obj, pa.Table):
+            obj = ibis.memtable(obj)
+        obj = obj.select(*[obj[c].cast(target[c]).name(c) for c in target.names])
+        self.con.insert(name, obj)
+
+    def replace(self, name: str, obj: ibis.Table) -> None:
+        """Replace a derived table's rows (inside the caller's transaction)."""
+        self.con.raw_sql(f'DELETE FROM "{name}"')
+        self.append(name, obj)
+
+    def sizes(self) -> dict[str, int]:
+        return {name: self.count(name) for name in TABLES}
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All or nothing: changes inside are committed together or not at all."""
+        if self._in_tx:
+            yield
+            return
+        self.con.raw_sql("BEGIN TRANSACTION")
+        self._in_tx = True
+        try:
+            yield
+        except BaseException:
+            self.con.raw_sql("ROLLBACK")
+            raise
+        else:
+            self.con.raw_sql("COMMIT")
+        finally:
+            self._in_tx = False
+
+    @contextlib.contextmanager
+    def staged_chunks(self, chunks: Iterable[pa.Table]) -> Iterator[ibis.Table]:
+        """A temporary table filled from Arrow chunks whose columns may differ (all strings)."""
+        name = _temp_name("stage")
+        raw = self._duck()
+        columns: list[str] = []
+        try:
+            for chunk in chunks:
+                view = _temp_name("chunk")
+                raw.register(view, chunk)
+                try:
+                    if not columns:
+                        raw.execute(f"CREATE TEMP TABLE {name} AS SELECT * FROM {view}")
+                        columns = list(chunk.column_names)
+                        continue
+                    for c in chunk.column_names:
+                        if c not in columns:
+                            raw.execute(f"ALTER TABLE {name} ADD COLUMN {_q(c)} VARCHAR")
+                            columns.append(c)
+                    raw.execute(f"INSERT INTO {name} BY NAME SELECT * FROM {view}")
+                finally:
+                    raw.unregister(view)
+            if not columns:
+                raw.execute(f"CREATE TEMP TABLE {name} (_line BIGINT)")
+            yield self.con.table(name)
+        finally:
+            raw.execute(f"DROP TABLE IF EXISTS {name}")
+
+    @contextlib.contextmanager
+    def staged_parquet(self, path: Path, line: str) -> Iterator[ibis.Table]:
+        """A temporary view over a Parquet file, with each row's 1-based number as ``line``."""
+        name = _temp_name("stage")
+        raw = self._duck()
+        lit = str(path).replace("'", "''")
+        try:
+            raw.execute(
+                f"CREATE TEMP VIEW {name} AS SELECT * EXCLUDE (file_row_number), "
+                f"file_row_number + 1 AS {_q(line)} "
+                f"FROM read_parquet('{lit}', file_row_number = true)"
+            )
+        except Exception as e:
+            raise InputError(
+                Problem(
+                    f"cannot read as Parquet ({str(e).splitlines()[0]})",
+                    "is the file complete? a half-written Parquet file has no footer; "
+                    "write it again",
+                    str(path),
+                )
+            ) from None
+        try:
+            yield self.con.table(name)
+        finally:
+            raw.execute(f"DROP VIEW IF EXISTS {name}")
+
+    def materialize(self, expr: ibis.Table) -> ibis.Table:
+        """Compute an expression once into a temporary table (dropped with the connection)."""
+        name = _temp_name("tmp")
+        return self.con.create_table(name, expr, temp=True)
+
+    def drop_temp(self, t: ibis.Table) -> None:
+        self.con.drop_table(t.get_name(), force=True)
+
+    def _duck(self) -> Any:
+        """The raw DuckDB connection, for the few engine-specific fast paths of the store."""
+        return self.con.con  # type: ignore[attr-defined]
+
+    def sql(self, query: str) -> ibis.Table:
+        return self.con.sql(query)
+
+
+def _temp_name(prefix: str) -> str:
+    return f"_moments_{prefix}_{uuid.uuid4().hex[:12]}"
+
+
+def _q(ident: str) -> str:
+    return '"' + ident.replace('"', '""') + '"'
