@@ -16,7 +16,8 @@ import pyarrow as pa
 from moments.errors import InputError, Problem
 from moments.ingest.readers import LINE, Progress, SourceFile, open_source
 from moments.ingest.validate import BAD, Rules, problem_rows, validated
-from moments.store import EVENT_KINDS, EventKind, Store
+from moments.store import EVENT_KINDS, EventKind, Store, memtable
+from moments.store.schema import MEASURES
 
 SHOWN_PROBLEMS = 20
 
@@ -100,7 +101,7 @@ def _columns(
                     + f", or drop it with --ignore '{c}'",
                     file,
                     1,
-                    c,
+                    field=c,
                 )
             )
     seen: dict[str, str] = {}
@@ -119,7 +120,7 @@ def _columns(
                     f"(the file's columns: {', '.join(c for c in src_columns if c != LINE)})",
                     file,
                     1,
-                    f.name,
+                    field=f.name,
                 )
             )
     if problems:
@@ -177,18 +178,19 @@ def load_file(
     file = str(path)
     report = LoadReport(uuid.uuid4().hex[:16], file, ek.name)
     started = datetime.now(UTC)
-    if src.format == "csv":  # the header is known: fail before reading a large file
-        _columns(src.columns, ek, rules, mapping, ignore, file)
-    with _staged(store, src) as raw:
-        if not src.columns:
-            raise InputError(Problem("the file holds no rows", "export the data again", file))
-        rename, measures = _columns(src.columns, ek, rules, mapping, ignore, file)
-        renamed = raw.select(raw[LINE], *[raw[c].name(t) for c, t in rename.items()])
-        checked = store.materialize(validated(renamed, ek, measures, rules))
-        try:
-            _apply(store, report, src, checked, renamed, ek, measures, started)
-        finally:
-            store.drop_temp(checked)
+    with contextlib.closing(src):
+        if src.format == "csv":  # the header is known: fail before reading a large file
+            _columns(src.columns, ek, rules, mapping, ignore, file)
+        with _staged(store, src) as raw:
+            if not src.columns:
+                raise InputError(Problem("the file holds no rows", "export it again", file))
+            rename, measures = _columns(src.columns, ek, rules, mapping, ignore, file)
+            renamed = raw.select(raw[LINE], *[raw[c].name(t) for c, t in rename.items()])
+            checked = store.materialize(validated(renamed, ek, measures, rules))
+            try:
+                _apply(store, report, src, checked, renamed, ek, measures, started)
+            finally:
+                store.drop_temp(checked)
     return report
 
 
@@ -278,7 +280,7 @@ def _apply(
 
     with store.transaction():
         q = store.materialize(quarantine)
-        counts = ibis.memtable({"x": [1]}).select(
+        counts = memtable([{"x": 1}], {"x": "int64"}).select(
             staged=checked.count(),
             added=new.count(),
             dup_in_file=dup_in_file,
@@ -328,7 +330,7 @@ def _compare_measures(
     new_m = (
         _measures_long(first.semi_join(ids, "event_id"), measures)
         if measures
-        else ibis.memtable({"event_id": [], "name": [], "value": []}, schema=MEASURE_SCHEMA)
+        else memtable([], MEASURES)
     )
     old_m = store.table("measures").semi_join(ids, "event_id")
     j = new_m.outer_join(old_m, [new_m.event_id == old_m.event_id, new_m.name == old_m.name])
@@ -339,5 +341,3 @@ def _compare_measures(
     out = hit.left_join(diff, "event_id")
     return out.mutate(_same=out._same & out._diff.isnull()).drop("_diff", "event_id_right")
 
-
-MEASURE_SCHEMA = ibis.schema({"event_id": "string", "name": "string", "value": "float64"})

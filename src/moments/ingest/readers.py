@@ -45,6 +45,11 @@ class SourceFile:
     columns: list[str]
     malformed: list[Malformed] = field(default_factory=list)
     chunks: Iterator[pa.Table] | None = None  # None for formats the engine reads itself
+    handle: IO[str] | None = None
+
+    def close(self) -> None:
+        if self.handle is not None:
+            self.handle.close()
 
 
 def detect_format(path: Path, fmt: str | None) -> str:
@@ -138,12 +143,14 @@ def _decode_error(p: Path, line: int, e: UnicodeDecodeError, encoding: str) -> I
 def _open_csv(
     p: Path, encoding: str, delimiter: str | None, progress: Progress | None
 ) -> SourceFile:
+    sample_size = 64 * 1024
     with p.open("rb") as fh:
-        sample_bytes = fh.read(64 * 1024)
+        sample_bytes = fh.read(sample_size)
     try:
         sample = sample_bytes.decode(encoding, errors="strict")
     except UnicodeDecodeError as e:
-        if e.start < len(sample_bytes) - 4:  # not just a character cut at the sample's end
+        cut_char = len(sample_bytes) == sample_size and e.start >= sample_size - 4
+        if not cut_char:  # a real decoding error, not a character cut at the sample's end
             line = sample_bytes[: e.start].count(b"\n") + 1
             raise _decode_error(p, line, e, encoding) from None
         sample = sample_bytes[: e.start].decode(encoding)
@@ -161,7 +168,7 @@ def _open_csv(
         raise InputError(Problem(f"cannot read the header row ({e})", "", str(p), 1)) from None
     header = [h.strip() for h in header]
     _check_header(p, header)
-    src = SourceFile(p, "csv", header)
+    src = SourceFile(p, "csv", header, handle=text)
     src.chunks = _csv_chunks(p, text, reader, header, src, encoding)
     return src
 
@@ -256,8 +263,9 @@ def _scalar(v: object) -> str | None:
 
 
 def _open_jsonl(p: Path, encoding: str, progress: Progress | None) -> SourceFile:
-    src = SourceFile(p, "jsonl", [])
-    src.chunks = _jsonl_chunks(p, _text(p, encoding, progress), src, encoding)
+    text = _text(p, encoding, progress)
+    src = SourceFile(p, "jsonl", [], handle=text)
+    src.chunks = _jsonl_chunks(p, text, src, encoding)
     return src
 
 

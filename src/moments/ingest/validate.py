@@ -13,6 +13,7 @@ import ibis.expr.datatypes as dt
 
 from moments.ingest.readers import LINE
 from moments.judge.evidence import number_text
+from moments.store import memtable
 from moments.store.schema import TS, EventField, EventKind
 
 PROBLEM = "_problem_"
@@ -157,12 +158,9 @@ def validated(raw: ibis.Table, kind: EventKind, measures: list[str], rules: Rule
 
 
 def _check_scale(t: ibis.Table, rules: Rules) -> ibis.Table:
-    scales = ibis.memtable(
-        {
-            "_sm": list(rules.scales),
-            "_smin": [float(lo) for lo, _ in rules.scales.values()],
-            "_smax": [float(hi) for _, hi in rules.scales.values()],
-        }
+    scales = memtable(
+        [{"_sm": m, "_smin": lo, "_smax": hi} for m, (lo, hi) in rules.scales.items()],
+        {"_sm": "string", "_smin": "float64", "_smax": "float64"},
     )
     j = t.left_join(scales, t.moment_id == scales._sm)
     score = j.score

@@ -16,12 +16,15 @@ import pyarrow as pa
 
 from moments.journey.model import Journey
 from moments.judge.evidence import rule_valence, standard_table, survey_table, survey_valence
-from moments.store import Store
+from moments.store import Store, memtable
 from moments.store.schema import VALENCE_SCORE
 from moments.text.registry import TextItem, TextJudge
 
 CONFIDENCE = {"survey": 1.0, "rule": 0.9}
 TEXT_BATCH = 5_000
+TEXT_VERDICTS = ibis.schema(
+    {"lived_id": "string", "t_valence": "string", "t_confidence": "float64", "t_reason": "string"}
+)
 
 
 @dataclass
@@ -103,11 +106,7 @@ def _text_valence(
             )
         if progress:
             progress(len(batch))
-    schema = pa.schema(
-        [("lived_id", pa.string()), ("t_valence", pa.string()), ("t_confidence", pa.float64()),
-         ("t_reason", pa.string())]
-    )
-    return pa.Table.from_pylist(out, schema=schema)
+    return pa.Table.from_pylist(out, schema=TEXT_VERDICTS.to_pyarrow())
 
 
 def judgements_expr(
@@ -131,11 +130,7 @@ def judgements_expr(
         )
         tv = ibis.memtable(_text_valence(store, pending, text_judge, progress))
     else:
-        tv = ibis.memtable(
-            {"lived_id": [], "t_valence": [], "t_confidence": [], "t_reason": []},
-            schema={"lived_id": "string", "t_valence": "string", "t_confidence": "float64",
-                    "t_reason": "string"},
-        )
+        tv = memtable([], TEXT_VERDICTS)
     j = j.left_join(tv, "lived_id").drop("lived_id_right")
 
     known = store.table("moments").select(k_moment="moment_id")

@@ -7,7 +7,8 @@ from collections.abc import Sequence
 import ibis
 import ibis.expr.datatypes as dt
 
-from moments.journey.model import Condition, Journey, _num
+from moments.journey.model import Journey
+from moments.store import memtable
 
 BANDS = {"missed": "negative", "met": "neutral", "exceeded": "positive"}
 
@@ -60,7 +61,7 @@ def survey_table(journeys: Sequence[Journey]) -> ibis.Table:
         "exc_thr": "float64",
         "s_text": "string",
     }
-    return ibis.memtable(rows or {k: [] for k in schema}, schema=schema)
+    return memtable(rows, schema)
 
 
 def standard_table(journeys: Sequence[Journey]) -> ibis.Table:
@@ -97,7 +98,7 @@ def standard_table(journeys: Sequence[Journey]) -> ibis.Table:
         "met_thr": "float64",
         "r_text": "string",
     }
-    return ibis.memtable(rows or {k: [] for k in schema}, schema=schema)
+    return memtable(rows, schema)
 
 
 def survey_valence(

@@ -118,7 +118,7 @@ class Store:
         """Append rows (an expression on this store, or Arrow) to a table, columns by name."""
         target = TABLES[name]
         if isinstance(obj, pa.Table):
-            obj = ibis.memtable(obj)
+            obj = ibis.memtable(obj)  # Arrow in, so no pandas type inference
         obj = obj.select(*[obj[c].cast(target[c]).name(c) for c in target.names])
         self.con.insert(name, obj)
 
@@ -224,3 +224,9 @@ def _temp_name(prefix: str) -> str:
 
 def _q(ident: str) -> str:
     return '"' + ident.replace('"', '""') + '"'
+
+
+def memtable(rows: list[dict[str, Any]], schema: dict[str, str] | ibis.Schema) -> ibis.Table:
+    """An in-memory table from rows, typed by ``schema`` (built with Arrow, not pandas)."""
+    sch = schema if isinstance(schema, ibis.Schema) else ibis.schema(schema)
+    return ibis.memtable(pa.Table.from_pylist(rows, schema=sch.to_pyarrow()))

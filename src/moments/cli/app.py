@@ -1,0 +1,315 @@
+"""The ``moments`` command: a thin layer over :class:`moments.Workspace`."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+
+import moments
+from moments.cli import render
+from moments.errors import InputError, MomentsError
+from moments.journey import check_journey, journey_schema
+from moments.store import EVENT_KINDS
+
+app = typer.Typer(
+    name="moments",
+    help="Find, measure and manage the defining moments of your customer journeys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+journey_app = typer.Typer(help="Journey maps as code: check, add, list, and the JSON Schema.",
+                          no_args_is_help=True)
+app.add_typer(journey_app, name="journey")
+
+out = Console()
+err = Console(stderr=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store: a DuckDB file path or duckdb:///path [default: $MOMENTS_DATABASE_URL "
+        "or ./moments.duckdb]",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn our errors into a clear message on stderr and exit code 1."""
+    try:
+        yield
+    except InputError as e:
+        render.problems(err, e.problems, "Error:" if len(e.problems) == 1 else
+                        f"{len(e.problems)} problems:")
+        raise typer.Exit(1) from None
+    except MomentsError as e:
+        err.print(f"[bold red]Error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
+
+
+def _open(db: str | None, create: bool = False) -> moments.Workspace:
+    return moments.open(db, create=create)
+
+
+@app.command()
+def init(
+    db: DbOpt = None,
+    journey: Annotated[
+        list[Path] | None, typer.Option("--journey", "-j", help="Journey YAML to register.")
+    ] = None,
+) -> None:
+    """Create a store (or check an existing one) and optionally register journeys."""
+    with _errors(), _open(db, create=True) as ws:
+        for j in journey or []:
+            out.print(str(ws.add_journey(j)))
+        info = ws.info()
+        out.print(f"store ready: {info['engine']} {info['location']} "
+                  f"(schema {info['schema_version']})")
+
+
+@app.command()
+def info(db: DbOpt = None) -> None:
+    """Which engine, schema version, journeys and table sizes."""
+    with _errors(), _open(db) as ws:
+        out.print_json(json.dumps(ws.info()))
+
+
+@journey_app.command("check")
+def journey_check(files: Annotated[list[Path], typer.Argument(help="Journey YAML files.")]) -> None:
+    """Validate journey files; report every problem with file, line, column and field."""
+    bad = 0
+    for f in files:
+        problems = check_journey(f)
+        if problems:
+            bad += 1
+            render.problems(err, problems, f"{f}: {len(problems)} problem(s)")
+        else:
+            out.print(f"[green]✓[/] {f}")
+    if bad:
+        raise typer.Exit(1)
+
+
+@journey_app.command("schema")
+def journey_schema_cmd(
+    output: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Write to this file instead of stdout.")
+    ] = None,
+) -> None:
+    """Write the JSON Schema of journey files (for editors' completion and checks)."""
+    text = json.dumps(journey_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n", encoding="utf-8")
+        out.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+@journey_app.command("add")
+def journey_add(
+    files: Annotated[list[Path], typer.Argument(help="Journey YAML files.")], db: DbOpt = None
+) -> None:
+    """Register journeys in the store (a changed file becomes the journey's new version)."""
+    with _errors(), _open(db, create=True) as ws:
+        for f in files:
+            out.print(str(ws.add_journey(f)))
+
+
+@journey_app.command("list")
+def journey_list(db: DbOpt = None) -> None:
+    """The journeys and moments registered in the store."""
+    with _errors(), _open(db) as ws:
+        m = ws.moments().order_by(["journey_id", "position"])
+        out.print(render.table(m.select("journey_id", "stage", "touchpoint", "moment_id",
+                                        "owner", "importance", "kind").to_pyarrow(), limit=None))
+
+
+def _mapping(pairs: list[str] | None) -> dict[str, str]:
+    mapping = {}
+    for p in pairs or []:
+        if "=" not in p:
+            raise InputError(f"--map '{p}' is not COLUMN=FIELD", "e.g. --map 'Customer ID=customer_id'")
+        src, _, dst = p.partition("=")
+        mapping[src.strip()] = dst.strip()
+    return mapping
+
+
+@contextmanager
+def _bytes_progress(path: Path, label: str) -> Iterator[object]:
+    total = path.stat().st_size if path.exists() else None
+    with Progress(
+        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
+        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+    ) as bar:
+        task = bar.add_task(label, total=total)
+        yield lambda n: bar.advance(task, n)
+
+
+@app.command()
+def load(
+    file: Annotated[Path, typer.Argument(help="CSV, JSONL or Parquet file of events.")],
+    kind: Annotated[
+        str, typer.Option("--kind", "-k", help=f"Kind of events: {', '.join(EVENT_KINDS)}.")
+    ],
+    db: DbOpt = None,
+    map_: Annotated[
+        list[str] | None,
+        typer.Option("--map", "-m", help="Rename a column: 'COLUMN=FIELD' (repeatable)."),
+    ] = None,
+    ignore: Annotated[
+        list[str] | None, typer.Option("--ignore", help="Skip a column (repeatable).")
+    ] = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet.")] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option("--timezone", help="Zone for timestamps written without one, "
+                     "e.g. Europe/London (default: quarantine them)."),
+    ] = None,
+    encoding: Annotated[str | None, typer.Option(help="Text encoding [default: utf-8].")] = None,
+    delimiter: Annotated[str | None, typer.Option(help="CSV delimiter [default: sniffed].")] = None,
+) -> None:
+    """Load a file of events (bad rows quarantined; re-loading adds nothing).
+
+    Good rows are loaded in one transaction; bad rows go to the quarantine with file, line,
+    field and reason. Exits 1 when nothing in the file could be used.
+    """
+    with _errors(), _open(db, create=True) as ws, _bytes_progress(file, f"loading {file.name}") as p:
+        report = ws.load(file, kind, mapping=_mapping(map_), ignore=ignore or [], format=fmt,
+                         timezone=timezone, encoding=encoding, delimiter=delimiter,
+                         progress=p)  # type: ignore[arg-type]
+    render.load_report(out, report)
+    if not report.ok:
+        err.print("[red]nothing in the file could be used[/]")
+        raise typer.Exit(1)
+
+
+@app.command()
+def quarantine(
+    db: DbOpt = None,
+    load_id: Annotated[str | None, typer.Option("--load", help="Only this load.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
+) -> None:
+    """Rows that were not loaded, with file, line, field and reason."""
+    with _errors(), _open(db) as ws:
+        q = ws.quarantine(load_id).order_by(["quarantined_at", "file", "line"])
+        _emit(q.select("file", "line", "field", "value", "reason", "load_id").to_pyarrow(),
+              output, "quarantine")
+
+
+@app.command()
+def judge(
+    db: DbOpt = None,
+    text_backend: Annotated[
+        str | None, typer.Option(help="Text judge to use [default: $MOMENTS_TEXT_BACKEND].")
+    ] = None,
+) -> None:
+    """Judge every lived moment again (survey answer > expectation standard > text)."""
+    with _errors(), _open(db) as ws:
+        report = ws.judge(text_backend)
+    out.print(str(report))
+
+
+def _emit(data: object, output: Path | None, title: str, compact: bool = False) -> None:
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+    import pyarrow.parquet as pq
+
+    assert isinstance(data, pa.Table)
+    if output is None:
+        out.print(render.table(data, title, compact=compact))
+        return
+    suffix = output.suffix.lower()
+    if suffix == ".csv":
+        pacsv.write_csv(data, output)
+    elif suffix == ".parquet":
+        pq.write_table(data, output)
+    else:
+        raise InputError(f"cannot write '{output}'", "name the output .csv or .parquet")
+    out.print(f"wrote {data.num_rows} rows to {output}")
+
+
+@app.command()
+def score(
+    db: DbOpt = None,
+    by: Annotated[
+        list[str] | None,
+        typer.Option("--by", "-b", help="moment, touchpoint, stage, journey, owner, location, "
+                     "employee, channel, customer, day, week, month (repeatable)."),
+    ] = None,
+    start: Annotated[str | None, typer.Option(help="From this date (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Until this date (exclusive).")] = None,
+    location: Annotated[list[str] | None, typer.Option(help="Only these locations.")] = None,
+    channel: Annotated[list[str] | None, typer.Option(help="Only these channels.")] = None,
+    journey: Annotated[list[str] | None, typer.Option(help="Only these journeys.")] = None,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
+) -> None:
+    """The scorecard: lived, judged, negative/neutral/positive shares, coverage and net."""
+    with _errors(), _open(db) as ws:
+        t = ws.scorecard(by or ["moment"], start=start, end=end, location_id=location,
+                         channel=channel, journey_id=journey)
+        _emit(t.to_pyarrow(), output, f"Scorecard by {', '.join(by or ['moment'])}", True)
+
+
+@app.command()
+def customers(
+    db: DbOpt = None,
+    start: Annotated[str | None, typer.Option(help="From this date (inclusive).")] = None,
+    end: Annotated[str | None, typer.Option(help="Until this date (exclusive).")] = None,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
+) -> None:
+    """Per customer: negative moments and their weakest moment (most negatives first)."""
+    with _errors(), _open(db) as ws:
+        _emit(ws.customers(start, end).to_pyarrow(), output, "Customers")
+
+
+@app.command()
+def demo(
+    db: Annotated[Path, typer.Option("--db", help="Where to write the demo store.")] = Path(
+        "moments-demo.duckdb"
+    ),
+    port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Stop after printing the scorecard.")
+    ] = False,
+    customers_: Annotated[
+        int, typer.Option("--customers", help="How many demo customers.")
+    ] = 20_000,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
+) -> None:
+    """Generate a retailer's year of demo data, load it, judge it and print the scorecard."""
+    from moments.demo.build import build_demo
+
+    with _errors():
+        ws, timings = build_demo(db, customers=customers_, seed=seed, console=err)
+        with ws:
+            out.print(render.table(ws.scorecard("moment").to_pyarrow(),
+                                   f"Defining moments — {db}", compact=True))
+            info = ws.info()["tables"]
+    out.print(
+        f"[bold]{info['interactions']:,}[/] lived moments of {info['judgements']:,} judged "
+        f"in {sum(timings.values()):.1f} s "
+        + "(" + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ")",
+        highlight=False,
+    )
+    out.print(f"Explore it: moments score --db {db} --by location --by week")
+    if not no_serve:
+        out.print(f"[dim]The web dashboard (port {port}) is not part of this version yet; "
+                  "the scorecard above is the demo's result.[/]")
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,103 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import moments
+from moments.analytics import METRICS
+from tests.conftest import write
+
+
+def _by(t: object, key: str) -> dict[str, dict[str, object]]:
+    return {r[key]: r for r in t.to_pyarrow().to_pylist()}  # type: ignore[attr-defined]
+
+
+def test_by_moment_counts_shares_net(loaded: moments.Workspace) -> None:
+    sc = _by(loaded.scorecard("moment"), "moment_id")
+    checkout = sc["checkout"]  # i1 positive, i3 negative, i6 neutral
+    assert (checkout["lived"], checkout["negative"], checkout["neutral"],
+            checkout["positive"]) == (3, 1, 1, 1)
+    assert checkout["net"] == pytest.approx(0.0)
+    assert checkout["coverage"] == 1.0
+    assert checkout["owner"] == "Store operations" and checkout["importance"] == 4
+    greeting = sc["greeting"]  # i2 positive (survey), i4 neutral
+    assert greeting["net"] == pytest.approx(0.5)
+    assert sc["dressing-room"]["net"] == -1.0
+    assert set(METRICS) <= set(checkout)
+
+
+def test_moments_in_journey_order(loaded: moments.Workspace) -> None:
+    order = [r["moment_id"] for r in loaded.scorecard("moment").to_pyarrow().to_pylist()]
+    assert order == ["greeting", "dressing-room", "styling-advice", "checkout"]
+
+
+def test_coverage_counts_unknown(loaded: moments.Workspace, tmp_path: Path) -> None:
+    loaded.load(write(tmp_path / "u.csv", "event_id,customer_id,moment_id,occurred_at\n"
+                      "u1,c5,checkout,2026-03-09T10:00:00Z\n"), "interaction")
+    loaded.judge()
+    checkout = _by(loaded.scorecard("moment"), "moment_id")["checkout"]
+    assert checkout["lived"] == 4 and checkout["unknown"] == 1 and checkout["judged"] == 3
+    assert checkout["coverage"] == pytest.approx(0.75)
+    assert checkout["share_unknown"] == pytest.approx(0.25)
+    # shares of valence are over judged moments, so they still sum to one
+    total = checkout["share_negative"] + checkout["share_neutral"] + checkout["share_positive"]
+    assert total == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("by", "key", "expected_lived"),
+    [
+        ("owner", "owner_id", {"store-ops": 5, "stylists": 2}),
+        ("stage", "stage_id", {"arrive": 2, "shop": 2, "buy": 3}),
+        ("touchpoint", "touchpoint_id", {"entrance": 2, "shop-floor": 2, "till": 3}),
+        ("journey", "journey_id", {"retail-store-visit": 7}),
+        ("location", "location_id", {"store-a": 4, "store-b": 2, None: 1}),
+        ("employee", "employee_id", {"e1": 2, "e2": 2, "e3": 2, None: 1}),
+        ("channel", "channel", {"store": 6, None: 1}),
+        ("customer", "customer_id", {"c1": 2, "c2": 2, "c3": 2, "c9": 1}),
+    ],
+)
+def test_every_dimension(loaded: moments.Workspace, by: str, key: str,
+                         expected_lived: dict[str, int]) -> None:
+    got = {k: v["lived"] for k, v in _by(loaded.scorecard(by), key).items()}
+    assert got == expected_lived
+
+
+def test_weekly_trend_and_period_filter(loaded: moments.Workspace) -> None:
+    weeks = loaded.trend(period="week").to_pyarrow().to_pylist()
+    assert [(str(w["week"]), w["lived"]) for w in weeks] == [("2026-03-02", 6), ("2026-03-09", 1)]
+    by_moment = loaded.trend(by="moment", period="day").to_pyarrow().to_pylist()
+    assert {(r["moment_id"], str(r["day"])) for r in by_moment} >= {("checkout", "2026-03-07")}
+    only = loaded.scorecard("moment", start="2026-03-08", end="2026-03-09")
+    assert {r["moment_id"] for r in only.to_pyarrow().to_pylist()} == {"dressing-room", "checkout"}
+
+
+def test_filters_by_column(loaded: moments.Workspace) -> None:
+    sc = loaded.scorecard("moment", location_id="store-b")
+    assert sum(r["lived"] for r in sc.to_pyarrow().to_pylist()) == 2
+    with pytest.raises(moments.InputError, match="cannot filter on 'shoe_size'"):
+        loaded.scorecard("moment", shoe_size="5")
+
+
+def test_unknown_dimension_lists_the_choices(loaded: moments.Workspace) -> None:
+    with pytest.raises(moments.InputError, match="use one or more of: moment, touchpoint"):
+        loaded.scorecard("planet")
+
+
+def test_customers_weakest_moment(loaded: moments.Workspace) -> None:
+    c = _by(loaded.customers(), "customer_id")
+    assert c["c2"]["negative"] == 1 and c["c2"]["weakest_moment"] == "checkout"
+    # c3: dressing-room negative (importance 5) is weaker than checkout neutral
+    assert c["c3"]["weakest_moment"] == "dressing-room"
+    # c1 has only positives: the weakest is still one of them, the more important (greeting 4 =
+    # checkout 4), then the more recent: checkout at 14:05 after greeting at 14:00
+    assert c["c1"]["weakest_moment"] == "checkout" and c["c1"]["weakest_score"] == 1.0
+    order = [r["customer_id"] for r in loaded.customers().to_pyarrow().to_pylist()]
+    assert order[:2] == ["c2", "c3"]  # most negatives first
+
+
+def test_results_are_dataframes_and_arrow(loaded: moments.Workspace) -> None:
+    df = loaded.scorecard(by="moment").to_pandas()
+    assert list(df["moment_id"])[:1] == ["greeting"]
+    assert loaded.scorecard(by="owner").to_pyarrow().num_rows == 2
