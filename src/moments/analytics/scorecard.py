@@ -17,8 +17,8 @@ from moments.errors import InputError
 
 # dimension -> columns it groups by (after judgements are joined to the moments table)
 DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "moment": ("journey_id", "moment_id", "moment", "stage", "touchpoint", "owner", "importance",
-               "kind", "position"),
+    "moment": ("journey_id", "moment_id", "moment", "stage", "touchpoint", "owner_id", "owner",
+               "importance", "kind", "position"),
     "touchpoint": ("journey_id", "stage", "touchpoint_id", "touchpoint", "touchpoint_channel"),
     "stage": ("journey_id", "stage_id", "stage"),
     "journey": ("journey_id", "journey"),

@@ -296,9 +296,10 @@ def demo(
                                    f"Defining moments — {db}", compact=True))
             info = ws.info()["tables"]
     out.print(
-        f"[bold]{info['interactions']:,}[/] lived moments of {info['judgements']:,} judged "
-        f"in {sum(timings.values()):.1f} s "
-        + "(" + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ")",
+        f"[bold]{info['judgements']:,}[/] lived moments, {info['feedback']:,} survey answers, "
+        f"{info['comments']:,} comments and {info['outcomes']:,} outcomes, judged in "
+        f"{sum(timings.values()):.1f} s ("
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ")",
         highlight=False,
     )
     out.print(f"Explore it: moments score --db {db} --by location --by week")

@@ -18,7 +18,7 @@ HIDDEN = {"position", "journey_id", "touchpoint_channel"}
 # long or secondary columns left out on screen (all of them go to --out files)
 COMPACT_HIDDEN = HIDDEN | {
     "moment", "stage", "touchpoint", "journey", "kind", "judged", "negative", "neutral",
-    "positive", "unknown", "share_unknown", "owner_id",
+    "positive", "unknown", "share_unknown", "owner",
 }
 HEADERS = {
     "share_negative": "neg",

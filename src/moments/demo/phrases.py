@@ -17,9 +17,10 @@ FIRST_NAMES = (
 )  # fmt: skip
 
 ITEMS = (
-    "a linen dress", "black jeans", "a wool coat", "a silk blouse", "a denim jacket",
-    "a wrap dress", "wide-leg trousers", "a cashmere jumper", "a trench coat", "a midi skirt",
-    "a blazer", "ankle boots", "a summer dress", "a knitted cardigan", "tailored trousers",
+    "a linen dress", "a pair of black jeans", "a wool coat", "a silk blouse", "a denim jacket",
+    "a wrap dress", "a pair of wide-leg trousers", "a cashmere jumper", "a trench coat",
+    "a midi skirt", "a blazer", "a pair of ankle boots", "a summer dress", "a knitted cardigan",
+    "a pair of tailored trousers",
 )  # fmt: skip
 
 SIZES = ("size 8", "size 10", "size 12", "size 14", "size 16", "size 18")
@@ -210,7 +211,7 @@ _P = {
             "{name} on the phone sorted my exchange in one call, barely any hold.",
             "Return sorted in minutes on the phone, really impressed.",
             "Called about a refund and it was done on the first call, brilliant.",
-            "Answered almost straight away and the exchange for {item} was arranged there and then.",
+            "Answered almost straight away and the exchange for {item} was sorted there and then.",
         ),
     },
 }
@@ -231,7 +232,7 @@ _OPENERS = {
 _CLOSERS = {
     -1: ("", "", " Not good enough.", " Really disappointing.", " Won't be rushing back.",
          " Please sort this out.", " Expected better.", " So frustrating."),
-    0: ("", "", " Fine.", " No complaints.", " As expected.", " Nothing more to say."),
+    0: ("", "", " Fine.", " No complaints.", " All fine.", " Nothing more to say."),
     1: ("", "", " Thank you!", " Made my day.", " Will definitely be back.",
         " Brilliant service.", " Keep it up!", " 10/10."),
 }  # fmt: skip
@@ -254,15 +255,13 @@ _TAGS = {
 }
 
 
-def _lower_first(text: str) -> str:
-    if not text or text.startswith(("I ", "I'")) or text[0] == "{":
-        return text
-    return text[0].lower() + text[1:]
-
-
-def _join(prefix: str, sentence: str) -> str:
-    keep = not prefix or prefix.endswith((". ", ": ", "! "))
-    return prefix + (sentence if keep else _lower_first(sentence))
+def _join(prefix: str, template: str) -> str:
+    """Prefix + sentence template, lower-casing its first letter after a mid-sentence prefix."""
+    if not prefix.strip() or prefix.endswith((". ", ": ", "! ")):
+        return prefix + template
+    if template.startswith(("{", "I ", "I'")):
+        return prefix + template
+    return prefix + template[0].lower() + template[1:]
 
 
 def wait_phrase(value: float, unit: str, hedge: int) -> str:
@@ -321,23 +320,24 @@ def render(
             "size": SIZES[d[1] % len(SIZES)],
         }
         pool = _P.get(moment[i], _GENERIC)[v]
-        core = pool[d[2] % len(pool)].format(**ctx)
+        core = pool[d[2] % len(pool)]
+        if style in ("comment", "post"):
+            core = _join(_OPENERS[v][d[6] % len(_OPENERS[v])], core)
+        text = core.format(**ctx)
         if moment2 is not None and valence2 is not None and moment2[i]:
             v2 = int(valence2[i])
             pool2 = _P.get(str(moment2[i]), _GENERIC)[v2]
-            ctx2 = {**ctx, "wait": fields["wait2"][i], "name": fields["name2"][i]}
-            second = pool2[d[3] % len(pool2)].format(**ctx2)
-            kind = "same" if v2 == v else ("up" if v2 > v else "down")
-            core += _join(_CONNECT[kind][d[4] % 4], second)
+            kind = "down" if v2 < 0 <= v else "up" if v2 > v else "same"
+            second = _join(_CONNECT[kind][d[4] % 4], pool2[d[3] % len(pool2)])
+            text += second.format(**{**ctx, "wait": fields["wait2"][i], "name": fields["name2"][i]})
         closer = _CLOSERS[v][d[5] % len(_CLOSERS[v])]
         if style == "remark":
-            text = core + (closer if d[6] % 2 else "")
+            text += closer if d[6] % 2 else ""
         elif style == "review":
             r = int(rating[i]) if rating is not None else 3
-            text = f"{_HEADLINES[r][d[6] % len(_HEADLINES[r])]} {core}{closer}"
+            text = f"{_HEADLINES[r][d[6] % len(_HEADLINES[r])]} {text}{closer}"
         else:
-            opener = _OPENERS[v][d[6] % len(_OPENERS[v])].format(**ctx)
-            text = _join(opener, core) + closer
+            text += closer
             if style == "post":
                 text += _TAGS[v][d[7] % len(_TAGS[v])]
         out.append(text)

@@ -18,8 +18,9 @@ from moments.store.schema import TS, EventField, EventKind
 
 PROBLEM = "_problem_"
 BAD = "_bad"
-# an ISO 8601 offset or Z at the end, e.g. +02:00, -0500, +01, Z
-ZONE_RE = r"(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+# a time followed by an ISO 8601 offset or Z, e.g. 14:05+02:00, 14:05:00.5-0500, 14:05:00Z
+# (the time is required: a bare date such as 2026-03-07 ends in "-07", which is no offset)
+ZONE_RE = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
 
 
 @dataclass(frozen=True)
