@@ -42,8 +42,10 @@ def test_same_id_different_content_is_quarantined_not_overwritten(
     ws: moments.Workspace, small: dict[str, Path], tmp_path: Path
 ) -> None:
     ws.load(small["interaction"], "interaction")
-    changed = INTERACTIONS_CSV.replace("i3,c2,checkout,2026-03-07T15:05:00Z,store,e2,store-a,300",
-                                       "i3,c2,checkout,2026-03-07T15:05:00Z,store,e2,store-a,30")
+    changed = INTERACTIONS_CSV.replace(
+        "i3,c2,checkout,2026-03-07T15:05:00Z,store,e2,store-a,300",
+        "i3,c2,checkout,2026-03-07T15:05:00Z,store,e2,store-a,30",
+    )
     r = ws.load(write(tmp_path / "changed.csv", changed), "interaction")
     assert (r.added, r.duplicates, r.quarantined) == (0, 5, 1)
     assert "already stored with different content" in r.problems[0].what
@@ -53,10 +55,13 @@ def test_same_id_different_content_is_quarantined_not_overwritten(
 
 
 def test_repeat_inside_one_file(ws: moments.Workspace, tmp_path: Path) -> None:
-    f = write(tmp_path / "f.csv", HEAD
-              + "f1,c1,greeting,2026-03-07T16:00:00Z,5,,\n"
-              + "f1,c1,greeting,2026-03-07T16:00:00Z,5,,\n"
-              + "f1,c1,greeting,2026-03-07T16:00:00Z,4,,\n")
+    f = write(
+        tmp_path / "f.csv",
+        HEAD
+        + "f1,c1,greeting,2026-03-07T16:00:00Z,5,,\n"
+        + "f1,c1,greeting,2026-03-07T16:00:00Z,5,,\n"
+        + "f1,c1,greeting,2026-03-07T16:00:00Z,4,,\n",
+    )
     r = ws.load(f, "feedback")
     assert (r.rows_read, r.added, r.duplicates, r.quarantined) == (3, 1, 1, 1)
     assert "appears again with different content (first at line 2)" in r.problems[0].what
@@ -64,14 +69,17 @@ def test_repeat_inside_one_file(ws: moments.Workspace, tmp_path: Path) -> None:
 
 
 def test_bad_rows_quarantined_good_rows_loaded(ws: moments.Workspace, tmp_path: Path) -> None:
-    f = write(tmp_path / "f.csv", HEAD
-              + "f1,c1,greeting,2026-03-07T16:00:00Z,5,,ok\n"
-              + "f2,c1,greeting,2026-03-07T16:00:00Z,11,,\n"  # outside 1–5
-              + "f3,c1,nosuch,2026-03-07T16:00:00Z,3,,\n"  # unknown moment
-              + "f4,c1,greeting,2026-03-07 16:00:00,3,,\n"  # no time zone
-              + "f5,c1,greeting,yesterday,3,,\n"  # not a timestamp
-              + "f6,,greeting,2026-03-07T16:00:00Z,three,,\n"  # missing customer, not a number
-              + "f7,c2,checkout,2026-03-07T16:00:00+02:00,2,,fine\n")
+    f = write(
+        tmp_path / "f.csv",
+        HEAD
+        + "f1,c1,greeting,2026-03-07T16:00:00Z,5,,ok\n"
+        + "f2,c1,greeting,2026-03-07T16:00:00Z,11,,\n"  # outside 1–5
+        + "f3,c1,nosuch,2026-03-07T16:00:00Z,3,,\n"  # unknown moment
+        + "f4,c1,greeting,2026-03-07 16:00:00,3,,\n"  # no time zone
+        + "f5,c1,greeting,yesterday,3,,\n"  # not a timestamp
+        + "f6,,greeting,2026-03-07T16:00:00Z,three,,\n"  # missing customer, not a number
+        + "f7,c2,checkout,2026-03-07T16:00:00+02:00,2,,fine\n",
+    )
     r = ws.load(f, "feedback")
     assert (r.rows_read, r.added, r.quarantined) == (7, 2, 5)
     q = _quarantine(ws)
@@ -83,17 +91,21 @@ def test_bad_rows_quarantined_good_rows_loaded(ws: moments.Workspace, tmp_path: 
     assert q[5] == (7, "score", "'three' is not a number")  # every problem of a row is kept
     raw = ws.quarantine().to_pyarrow().to_pylist()
     assert {r["value"] for r in raw if r["field"] == "score"} == {"11", "three"}
-    assert all(r["file"] == str(f) and r["load_id"] == r_id for r in raw
-               for r_id in [raw[0]["load_id"]])
+    assert all(
+        r["file"] == str(f) and r["load_id"] == r_id for r in raw for r_id in [raw[0]["load_id"]]
+    )
     stored = ws.events("feedback").order_by("event_id").to_pyarrow().to_pylist()
     assert [s["event_id"] for s in stored] == ["f1", "f7"]
     assert str(stored[1]["occurred_at"]) == "2026-03-07 14:00:00+00:00"  # converted to UTC
 
 
-def test_timezone_option_interprets_naive_timestamps(ws: moments.Workspace,
-                                                     tmp_path: Path) -> None:
-    f = write(tmp_path / "f.csv", HEAD + "f1,c1,greeting,2026-07-01 16:00:00,5,,\n"
-              + "f2,c1,greeting,2026-01-15T16:00:00,5,,\n")
+def test_timezone_option_interprets_naive_timestamps(ws: moments.Workspace, tmp_path: Path) -> None:
+    f = write(
+        tmp_path / "f.csv",
+        HEAD
+        + "f1,c1,greeting,2026-07-01 16:00:00,5,,\n"
+        + "f2,c1,greeting,2026-01-15T16:00:00,5,,\n",
+    )
     r = ws.load(f, "feedback", timezone="Europe/London")
     assert r.added == 2
     got = ws.events("feedback").order_by("event_id").occurred_at.to_pyarrow().to_pylist()
@@ -101,31 +113,35 @@ def test_timezone_option_interprets_naive_timestamps(ws: moments.Workspace,
 
 
 def test_half_written_csv_keeps_good_lines(ws: moments.Workspace, tmp_path: Path) -> None:
-    text = INTERACTIONS_CSV + 'i7,c4,checkout,2026-03-08T10:30'  # cut mid-line
+    text = INTERACTIONS_CSV + "i7,c4,checkout,2026-03-08T10:30"  # cut mid-line
     r = ws.load(write(tmp_path / "cut.csv", text), "interaction")
     assert (r.added, r.quarantined) == (6, 1)
     assert r.problems[0].line == 8 and "fewer than the 9 columns" in r.problems[0].what
 
 
-def test_unterminated_quote_is_reported_where_it_starts(ws: moments.Workspace,
-                                                        tmp_path: Path) -> None:
+def test_unterminated_quote_is_reported_where_it_starts(
+    ws: moments.Workspace, tmp_path: Path
+) -> None:
     text = FEEDBACK_CSV + 'f4,c1,greeting,2026-03-07T16:00:00Z,3,,"never closed\n'
     r = ws.load(write(tmp_path / "q.csv", text), "feedback")
     assert r.added == 3 and r.quarantined == 1
     assert r.problems[0].line == 5 and "malformed CSV" in r.problems[0].what
 
 
-def test_multiline_quoted_field_keeps_true_line_numbers(ws: moments.Workspace,
-                                                         tmp_path: Path) -> None:
-    text = (HEAD + 'f1,c1,greeting,2026-03-07T16:00:00Z,5,,"two\nlines"\n'
-            + "f2,c1,greeting,2026-03-07T16:00:00Z,9,,\n")
+def test_multiline_quoted_field_keeps_true_line_numbers(
+    ws: moments.Workspace, tmp_path: Path
+) -> None:
+    text = (
+        HEAD
+        + 'f1,c1,greeting,2026-03-07T16:00:00Z,5,,"two\nlines"\n'
+        + "f2,c1,greeting,2026-03-07T16:00:00Z,9,,\n"
+    )
     ws.load(write(tmp_path / "m.csv", text), "feedback")
     assert _quarantine(ws)[0][0] == 4
     assert ws.events("feedback").comment.to_pyarrow().to_pylist() == ["two\nlines"]
 
 
-def test_wrong_columns_fail_whole_file_with_advice(ws: moments.Workspace,
-                                                   tmp_path: Path) -> None:
+def test_wrong_columns_fail_whole_file_with_advice(ws: moments.Workspace, tmp_path: Path) -> None:
     f = write(tmp_path / "w.csv", "id,cust,when,rating\n1,c1,2026-01-01T00:00:00Z,5\n")
     with pytest.raises(InputError) as e:
         ws.load(f, "feedback")
@@ -137,29 +153,55 @@ def test_wrong_columns_fail_whole_file_with_advice(ws: moments.Workspace,
 
 
 def test_mapping_and_ignore(ws: moments.Workspace, tmp_path: Path) -> None:
-    f = write(tmp_path / "export.csv", "Response ID,Customer,Moment,Submitted,Rating,Browser\n"
-              "r1,c1,greeting,2026-01-01T09:00:00Z,4,Firefox\n")
-    r = ws.load(f, "feedback", ignore=["Browser"], mapping={
-        "Response ID": "event_id", "Customer": "customer_id", "Moment": "moment_id",
-        "Submitted": "occurred_at", "Rating": "score"})
+    f = write(
+        tmp_path / "export.csv",
+        "Response ID,Customer,Moment,Submitted,Rating,Browser\n"
+        "r1,c1,greeting,2026-01-01T09:00:00Z,4,Firefox\n",
+    )
+    r = ws.load(
+        f,
+        "feedback",
+        ignore=["Browser"],
+        mapping={
+            "Response ID": "event_id",
+            "Customer": "customer_id",
+            "Moment": "moment_id",
+            "Submitted": "occurred_at",
+            "Rating": "score",
+        },
+    )
     assert r.added == 1
     with pytest.raises(InputError, match="names column 'Nope'"):
         ws.load(f, "feedback", mapping={"Nope": "event_id"})
 
 
 def test_unknown_measure_column_is_explained(ws: moments.Workspace, tmp_path: Path) -> None:
-    f = write(tmp_path / "i.csv", "event_id,customer_id,moment_id,occurred_at,wait_secs\n"
-              "a,c1,checkout,2026-01-01T09:00:00Z,3\n")
-    with pytest.raises(InputError, match="declared measures are: .*queue_seconds"):
+    f = write(
+        tmp_path / "i.csv",
+        "event_id,customer_id,moment_id,occurred_at,wait_secs\n"
+        "a,c1,checkout,2026-01-01T09:00:00Z,3\n",
+    )
+    with pytest.raises(InputError, match=r"declared measures are: .*queue_seconds"):
         ws.load(f, "interaction")
 
 
 def test_jsonl_with_a_broken_line(ws: moments.Workspace, tmp_path: Path) -> None:
     rows = [
-        {"event_id": "f1", "customer_id": "c1", "moment_id": "greeting",
-         "occurred_at": "2026-03-07T16:00:00Z", "score": 5},
-        {"event_id": "f2", "customer_id": "c1", "moment_id": "greeting",
-         "occurred_at": "2026-03-07T16:00:00Z", "score": 2.0, "comment": "meh"},
+        {
+            "event_id": "f1",
+            "customer_id": "c1",
+            "moment_id": "greeting",
+            "occurred_at": "2026-03-07T16:00:00Z",
+            "score": 5,
+        },
+        {
+            "event_id": "f2",
+            "customer_id": "c1",
+            "moment_id": "greeting",
+            "occurred_at": "2026-03-07T16:00:00Z",
+            "score": 2.0,
+            "comment": "meh",
+        },
     ]
     text = "\n".join(json.dumps(r) for r in rows) + '\n[1, 2]\n\n{"event_id": "f3", "cust'
     r = ws.load(write(tmp_path / "f.jsonl", text), "feedback")
@@ -170,14 +212,17 @@ def test_jsonl_with_a_broken_line(ws: moments.Workspace, tmp_path: Path) -> None
 
 
 def test_parquet_typed_columns(ws: moments.Workspace, tmp_path: Path) -> None:
-    t = pa.table({
-        "event_id": ["p1", "p2"],
-        "customer_id": ["c1", "c2"],
-        "moment_id": ["checkout", "checkout"],
-        "occurred_at": pa.array([1_772_000_000_000_000, 1_772_000_100_000_000],
-                                pa.timestamp("us", tz="UTC")),
-        "queue_seconds": pa.array([10, 500], pa.int32()),
-    })
+    t = pa.table(
+        {
+            "event_id": ["p1", "p2"],
+            "customer_id": ["c1", "c2"],
+            "moment_id": ["checkout", "checkout"],
+            "occurred_at": pa.array(
+                [1_772_000_000_000_000, 1_772_000_100_000_000], pa.timestamp("us", tz="UTC")
+            ),
+            "queue_seconds": pa.array([10, 500], pa.int32()),
+        }
+    )
     pq.write_table(t, tmp_path / "i.parquet")
     r = ws.load(tmp_path / "i.parquet", "interaction")
     assert (r.added, r.quarantined) == (2, 0)
@@ -187,8 +232,14 @@ def test_parquet_typed_columns(ws: moments.Workspace, tmp_path: Path) -> None:
 
 
 def test_parquet_naive_timestamps_need_a_zone(ws: moments.Workspace, tmp_path: Path) -> None:
-    t = pa.table({"event_id": ["p1"], "customer_id": ["c1"], "moment_id": ["checkout"],
-                  "occurred_at": pa.array([1_772_000_000_000_000], pa.timestamp("us"))})
+    t = pa.table(
+        {
+            "event_id": ["p1"],
+            "customer_id": ["c1"],
+            "moment_id": ["checkout"],
+            "occurred_at": pa.array([1_772_000_000_000_000], pa.timestamp("us")),
+        }
+    )
     pq.write_table(t, tmp_path / "n.parquet")
     r = ws.load(tmp_path / "n.parquet", "interaction")
     assert r.quarantined == 1 and not r.ok and "no time zone" in r.problems[0].what
@@ -214,12 +265,14 @@ def test_half_written_parquet(ws: moments.Workspace, tmp_path: Path) -> None:
         ("latin.csv", None, "cannot decode the text as utf-8-sig"),
     ],
 )
-def test_unreadable_files(ws: moments.Workspace, tmp_path: Path, name: str,
-                          content: str | None, match: str) -> None:
+def test_unreadable_files(
+    ws: moments.Workspace, tmp_path: Path, name: str, content: str | None, match: str
+) -> None:
     p = tmp_path / name
     if content is None:
-        p.write_bytes(HEAD.encode() + "f1,c1,greeting,2026-01-01T00:00:00Z,5,,Café\n".encode(
-            "latin-1"))
+        p.write_bytes(
+            HEAD.encode() + "f1,c1,greeting,2026-01-01T00:00:00Z,5,,Café\n".encode("latin-1")
+        )
     else:
         p.write_text(content)
     with pytest.raises(InputError, match=match):
@@ -228,15 +281,18 @@ def test_unreadable_files(ws: moments.Workspace, tmp_path: Path, name: str,
 
 def test_encoding_option(ws: moments.Workspace, tmp_path: Path) -> None:
     p = tmp_path / "latin.csv"
-    p.write_bytes((HEAD + "f1,c1,greeting,2026-01-01T00:00:00Z,5,,Café très bien\n").encode(
-        "latin-1"))
+    p.write_bytes(
+        (HEAD + "f1,c1,greeting,2026-01-01T00:00:00Z,5,,Café très bien\n").encode("latin-1")
+    )
     assert ws.load(p, "feedback", encoding="latin-1").added == 1
     assert ws.events("feedback").comment.to_pyarrow().to_pylist() == ["Café très bien"]
 
 
 def test_semicolon_delimiter_is_sniffed(ws: moments.Workspace, tmp_path: Path) -> None:
-    p = write(tmp_path / "semi.csv", HEAD.replace(",", ";")
-              + "f1;c1;greeting;2026-01-01T00:00:00Z;5;;a, b and c\n")
+    p = write(
+        tmp_path / "semi.csv",
+        HEAD.replace(",", ";") + "f1;c1;greeting;2026-01-01T00:00:00Z;5;;a, b and c\n",
+    )
     assert ws.load(p, "feedback").added == 1
 
 
@@ -270,14 +326,14 @@ def test_a_failed_load_leaves_nothing_half_written(
 def test_all_event_kinds_load(ws: moments.Workspace, tmp_path: Path) -> None:
     files = {
         "comment": "event_id,customer_id,occurred_at,text,interaction_id,moment_id,channel\n"
-                   "k1,c1,2026-01-01T00:00:00Z,Great,,checkout,store\n",
+        "k1,c1,2026-01-01T00:00:00Z,Great,,checkout,store\n",
         "outcome": "event_id,customer_id,occurred_at,type,amount,rating,text,location_id\n"
-                   "o1,c1,2026-01-01T00:00:00Z,purchase,59.90,,,store-a\n"
-                   "o2,c1,2026-01-01T00:00:00Z,refund,1,,,\n",
+        "o1,c1,2026-01-01T00:00:00Z,purchase,59.90,,,store-a\n"
+        "o2,c1,2026-01-01T00:00:00Z,refund,1,,,\n",
         "case": "event_id,case_id,customer_id,occurred_at,status,moment_id,owner_id\n"
-                "x1,k1,c1,2026-01-01T00:00:00Z,opened,checkout,store-ops\n",
+        "x1,k1,c1,2026-01-01T00:00:00Z,opened,checkout,store-ops\n",
         "contact": "event_id,customer_id,occurred_at,channel,direction,purpose\n"
-                   "t1,c1,2026-01-01T00:00:00Z,email,outbound,service recovery\n",
+        "t1,c1,2026-01-01T00:00:00Z,email,outbound,service recovery\n",
     }
     for kind, text in files.items():
         r = ws.load(write(tmp_path / f"{kind}.csv", text), kind)

@@ -445,3 +445,17 @@ def test_survey_accepts_iff_bands_are_separate(
     assert [ORDER[b] for b in bands] == sorted(ORDER[b] for b in bands)
     assert [p for p, b in zip(points, bands, strict=True) if b == "missed"] == missed_band
     assert [p for p, b in zip(points, bands, strict=True) if b == "exceeded"] == exceeded_band
+
+
+def test_absurdly_wide_scale_is_refused_quickly() -> None:
+    """A typo such as max: 1000000000 must not make validation walk every answer."""
+    import time
+
+    from moments.journey.model import Survey
+
+    t0 = time.perf_counter()
+    with pytest.raises(ValidationError, match="more than 1000 answers"):
+        Survey.model_validate(
+            {"scale": {"min": 1, "max": 1_000_000_000}, "missed": "<= 2", "exceeded": ">= 5"}
+        )
+    assert time.perf_counter() - t0 < 1

@@ -16,8 +16,12 @@ def _by(t: object, key: str) -> dict[str, dict[str, object]]:
 def test_by_moment_counts_shares_net(loaded: moments.Workspace) -> None:
     sc = _by(loaded.scorecard("moment"), "moment_id")
     checkout = sc["checkout"]  # i1 positive, i3 negative, i6 neutral
-    assert (checkout["lived"], checkout["negative"], checkout["neutral"],
-            checkout["positive"]) == (3, 1, 1, 1)
+    assert (checkout["lived"], checkout["negative"], checkout["neutral"], checkout["positive"]) == (
+        3,
+        1,
+        1,
+        1,
+    )
     assert checkout["net"] == pytest.approx(0.0)
     assert checkout["coverage"] == 1.0
     assert checkout["owner"] == "Store operations" and checkout["importance"] == 4
@@ -33,8 +37,13 @@ def test_moments_in_journey_order(loaded: moments.Workspace) -> None:
 
 
 def test_coverage_counts_unknown(loaded: moments.Workspace, tmp_path: Path) -> None:
-    loaded.load(write(tmp_path / "u.csv", "event_id,customer_id,moment_id,occurred_at\n"
-                      "u1,c5,checkout,2026-03-09T10:00:00Z\n"), "interaction")
+    loaded.load(
+        write(
+            tmp_path / "u.csv",
+            "event_id,customer_id,moment_id,occurred_at\nu1,c5,checkout,2026-03-09T10:00:00Z\n",
+        ),
+        "interaction",
+    )
     loaded.judge()
     checkout = _by(loaded.scorecard("moment"), "moment_id")["checkout"]
     assert checkout["lived"] == 4 and checkout["unknown"] == 1 and checkout["judged"] == 3
@@ -58,8 +67,9 @@ def test_coverage_counts_unknown(loaded: moments.Workspace, tmp_path: Path) -> N
         ("customer", "customer_id", {"c1": 2, "c2": 2, "c3": 2, "c9": 1}),
     ],
 )
-def test_every_dimension(loaded: moments.Workspace, by: str, key: str,
-                         expected_lived: dict[str, int]) -> None:
+def test_every_dimension(
+    loaded: moments.Workspace, by: str, key: str, expected_lived: dict[str, int]
+) -> None:
     got = {k: v["lived"] for k, v in _by(loaded.scorecard(by), key).items()}
     assert got == expected_lived
 

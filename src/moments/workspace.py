@@ -175,7 +175,7 @@ class Workspace:
         return analytics.customers(self.judgements(), self.moments(), start, end)
 
 
-def open(  # noqa: A001 - ``moments.open`` reads naturally, like ``sqlite3.connect``
+def open(
     url: str | Path | None = None, settings: Settings | None = None, create: bool = True
 ) -> Workspace:
     """Open (or create) a store: a DuckDB file path, ``duckdb:///path``, or the configured URL."""

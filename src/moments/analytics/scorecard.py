@@ -17,8 +17,18 @@ from moments.errors import InputError
 
 # dimension -> columns it groups by (after judgements are joined to the moments table)
 DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "moment": ("journey_id", "moment_id", "moment", "stage", "touchpoint", "owner_id", "owner",
-               "importance", "kind", "position"),
+    "moment": (
+        "journey_id",
+        "moment_id",
+        "moment",
+        "stage",
+        "touchpoint",
+        "owner_id",
+        "owner",
+        "importance",
+        "kind",
+        "position",
+    ),
     "touchpoint": ("journey_id", "stage", "touchpoint_id", "touchpoint", "touchpoint_channel"),
     "stage": ("journey_id", "stage_id", "stage"),
     "journey": ("journey_id", "journey"),
@@ -33,8 +43,18 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
 }
 PERIODS = {"day": "D", "week": "W", "month": "M"}
 METRICS = (
-    "lived", "judged", "negative", "neutral", "positive", "unknown", "share_negative",
-    "share_neutral", "share_positive", "share_unknown", "coverage", "net",
+    "lived",
+    "judged",
+    "negative",
+    "neutral",
+    "positive",
+    "unknown",
+    "share_negative",
+    "share_neutral",
+    "share_positive",
+    "share_unknown",
+    "coverage",
+    "net",
 )
 
 
@@ -165,8 +185,7 @@ def customers(
     ranked = pm.mutate(
         _n=ibis.row_number().over(
             group_by="customer_id",
-            order_by=[pm.mean_score, ibis.desc(pm.importance), ibis.desc(pm.last_at),
-                      pm.moment_id],
+            order_by=[pm.mean_score, ibis.desc(pm.importance), ibis.desc(pm.last_at), pm.moment_id],
         )
     )
     weakest = ranked.filter(ranked._n == 0).select(
@@ -174,6 +193,14 @@ def customers(
     )
     out = per.left_join(weakest, "customer_id").drop("customer_id_right")
     return out.select(
-        "customer_id", "lived", "judged", "negative", "neutral", "positive", "unknown", "net",
-        "weakest_moment", "weakest_score",
+        "customer_id",
+        "lived",
+        "judged",
+        "negative",
+        "neutral",
+        "positive",
+        "unknown",
+        "net",
+        "weakest_moment",
+        "weakest_score",
     ).order_by([ibis.desc("negative"), "customer_id"])

@@ -26,12 +26,13 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-journey_app = typer.Typer(help="Journey maps as code: check, add, list, and the JSON Schema.",
-                          no_args_is_help=True)
+journey_app = typer.Typer(
+    help="Journey maps as code: check, add, list, and the JSON Schema.", no_args_is_help=True
+)
 app.add_typer(journey_app, name="journey")
 
-out = Console()
-err = Console(stderr=True)
+out = Console(soft_wrap=True)  # messages stay one line each: easy to grep and copy
+err = Console(stderr=True, soft_wrap=True)
 
 DbOpt = Annotated[
     str | None,
@@ -50,8 +51,9 @@ def _errors() -> Iterator[None]:
     try:
         yield
     except InputError as e:
-        render.problems(err, e.problems, "Error:" if len(e.problems) == 1 else
-                        f"{len(e.problems)} problems:")
+        render.problems(
+            err, e.problems, "Error:" if len(e.problems) == 1 else f"{len(e.problems)} problems:"
+        )
         raise typer.Exit(1) from None
     except MomentsError as e:
         err.print(f"[bold red]Error:[/] {e}", highlight=False)
@@ -74,8 +76,9 @@ def init(
         for j in journey or []:
             out.print(str(ws.add_journey(j)))
         info = ws.info()
-        out.print(f"store ready: {info['engine']} {info['location']} "
-                  f"(schema {info['schema_version']})")
+        out.print(
+            f"store ready: {info['engine']} {info['location']} (schema {info['schema_version']})"
+        )
 
 
 @app.command()
@@ -130,15 +133,23 @@ def journey_list(db: DbOpt = None) -> None:
     """The journeys and moments registered in the store."""
     with _errors(), _open(db) as ws:
         m = ws.moments().order_by(["journey_id", "position"])
-        out.print(render.table(m.select("journey_id", "stage", "touchpoint", "moment_id",
-                                        "owner", "importance", "kind").to_pyarrow(), limit=None))
+        out.print(
+            render.table(
+                m.select(
+                    "journey_id", "stage", "touchpoint", "moment_id", "owner", "importance", "kind"
+                ).to_pyarrow(),
+                limit=None,
+            )
+        )
 
 
 def _mapping(pairs: list[str] | None) -> dict[str, str]:
     mapping = {}
     for p in pairs or []:
         if "=" not in p:
-            raise InputError(f"--map '{p}' is not COLUMN=FIELD", "e.g. --map 'Customer ID=customer_id'")
+            raise InputError(
+                f"--map '{p}' is not COLUMN=FIELD", "e.g. --map 'Customer ID=customer_id'"
+            )
         src, _, dst = p.partition("=")
         mapping[src.strip()] = dst.strip()
     return mapping
@@ -148,8 +159,13 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 def _bytes_progress(path: Path, label: str) -> Iterator[object]:
     total = path.stat().st_size if path.exists() else None
     with Progress(
-        "[progress.description]{task.description}", BarColumn(), DownloadColumn(),
-        TimeRemainingColumn(), console=err, transient=True, disable=not err.is_terminal,
+        "[progress.description]{task.description}",
+        BarColumn(),
+        DownloadColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+        disable=not err.is_terminal,
     ) as bar:
         task = bar.add_task(label, total=total)
         yield lambda n: bar.advance(task, n)
@@ -172,8 +188,11 @@ def load(
     fmt: Annotated[str | None, typer.Option("--format", help="csv, jsonl or parquet.")] = None,
     timezone: Annotated[
         str | None,
-        typer.Option("--timezone", help="Zone for timestamps written without one, "
-                     "e.g. Europe/London (default: quarantine them)."),
+        typer.Option(
+            "--timezone",
+            help="Zone for timestamps written without one, "
+            "e.g. Europe/London (default: quarantine them).",
+        ),
     ] = None,
     encoding: Annotated[str | None, typer.Option(help="Text encoding [default: utf-8].")] = None,
     delimiter: Annotated[str | None, typer.Option(help="CSV delimiter [default: sniffed].")] = None,
@@ -183,10 +202,22 @@ def load(
     Good rows are loaded in one transaction; bad rows go to the quarantine with file, line,
     field and reason. Exits 1 when nothing in the file could be used.
     """
-    with _errors(), _open(db, create=True) as ws, _bytes_progress(file, f"loading {file.name}") as p:
-        report = ws.load(file, kind, mapping=_mapping(map_), ignore=ignore or [], format=fmt,
-                         timezone=timezone, encoding=encoding, delimiter=delimiter,
-                         progress=p)  # type: ignore[arg-type]
+    with (
+        _errors(),
+        _open(db, create=True) as ws,
+        _bytes_progress(file, f"loading {file.name}") as p,
+    ):
+        report = ws.load(
+            file,
+            kind,
+            mapping=_mapping(map_),
+            ignore=ignore or [],
+            format=fmt,
+            timezone=timezone,
+            encoding=encoding,
+            delimiter=delimiter,
+            progress=p,
+        )  # type: ignore[arg-type]
     render.load_report(out, report)
     if not report.ok:
         err.print("[red]nothing in the file could be used[/]")
@@ -202,8 +233,11 @@ def quarantine(
     """Rows that were not loaded, with file, line, field and reason."""
     with _errors(), _open(db) as ws:
         q = ws.quarantine(load_id).order_by(["quarantined_at", "file", "line"])
-        _emit(q.select("file", "line", "field", "value", "reason", "load_id").to_pyarrow(),
-              output, "quarantine")
+        _emit(
+            q.select("file", "line", "field", "value", "reason", "load_id").to_pyarrow(),
+            output,
+            "quarantine",
+        )
 
 
 @app.command()
@@ -243,8 +277,12 @@ def score(
     db: DbOpt = None,
     by: Annotated[
         list[str] | None,
-        typer.Option("--by", "-b", help="moment, touchpoint, stage, journey, owner, location, "
-                     "employee, channel, customer, day, week, month (repeatable)."),
+        typer.Option(
+            "--by",
+            "-b",
+            help="moment, touchpoint, stage, journey, owner, location, "
+            "employee, channel, customer, day, week, month (repeatable).",
+        ),
     ] = None,
     start: Annotated[str | None, typer.Option(help="From this date (inclusive).")] = None,
     end: Annotated[str | None, typer.Option(help="Until this date (exclusive).")] = None,
@@ -255,8 +293,14 @@ def score(
 ) -> None:
     """The scorecard: lived, judged, negative/neutral/positive shares, coverage and net."""
     with _errors(), _open(db) as ws:
-        t = ws.scorecard(by or ["moment"], start=start, end=end, location_id=location,
-                         channel=channel, journey_id=journey)
+        t = ws.scorecard(
+            by or ["moment"],
+            start=start,
+            end=end,
+            location_id=location,
+            channel=channel,
+            journey_id=journey,
+        )
         _emit(t.to_pyarrow(), output, f"Scorecard by {', '.join(by or ['moment'])}", True)
 
 
@@ -292,20 +336,26 @@ def demo(
     with _errors():
         ws, timings = build_demo(db, customers=customers_, seed=seed, console=err)
         with ws:
-            out.print(render.table(ws.scorecard("moment").to_pyarrow(),
-                                   f"Defining moments — {db}", compact=True))
+            out.print(
+                render.table(
+                    ws.scorecard("moment").to_pyarrow(), f"Defining moments — {db}", compact=True
+                )
+            )
             info = ws.info()["tables"]
     out.print(
         f"[bold]{info['judgements']:,}[/] lived moments, {info['feedback']:,} survey answers, "
         f"{info['comments']:,} comments and {info['outcomes']:,} outcomes, judged in "
         f"{sum(timings.values()):.1f} s ("
-        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items()) + ")",
+        + ", ".join(f"{k} {v:.1f} s" for k, v in timings.items())
+        + ")",
         highlight=False,
     )
     out.print(f"Explore it: moments score --db {db} --by location --by week")
     if not no_serve:
-        out.print(f"[dim]The web dashboard (port {port}) is not part of this version yet; "
-                  "the scorecard above is the demo's result.[/]")
+        out.print(
+            f"[dim]The web dashboard (port {port}) is not part of this version yet; "
+            "the scorecard above is the demo's result.[/]"
+        )
 
 
 def main() -> None:

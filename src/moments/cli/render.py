@@ -17,8 +17,18 @@ PCT = {"share_negative", "share_neutral", "share_positive", "share_unknown", "co
 HIDDEN = {"position", "journey_id", "touchpoint_channel"}
 # long or secondary columns left out on screen (all of them go to --out files)
 COMPACT_HIDDEN = HIDDEN | {
-    "moment", "stage", "touchpoint", "journey", "kind", "judged", "negative", "neutral",
-    "positive", "unknown", "share_unknown", "owner",
+    "moment",
+    "stage",
+    "touchpoint",
+    "journey",
+    "kind",
+    "judged",
+    "negative",
+    "neutral",
+    "positive",
+    "unknown",
+    "share_unknown",
+    "owner",
 }
 HEADERS = {
     "share_negative": "neg",
@@ -49,11 +59,20 @@ def table(
     hidden = COMPACT_HIDDEN if compact else HIDDEN
     cols = [c for c in data.column_names if c not in hidden]
     t = Table(title=title, header_style="bold", show_lines=False)
-    numeric = {c for c in cols if pa.types.is_integer(data.schema.field(c).type)
-               or pa.types.is_floating(data.schema.field(c).type)}
+    numeric = {
+        c
+        for c in cols
+        if pa.types.is_integer(data.schema.field(c).type)
+        or pa.types.is_floating(data.schema.field(c).type)
+    }
     for c in cols:
-        t.add_column(HEADERS.get(c, c), justify="right" if c in numeric else "left",
-                     overflow="fold", max_width=48, no_wrap=c.endswith("_id"))
+        t.add_column(
+            HEADERS.get(c, c),
+            justify="right" if c in numeric else "left",
+            overflow="fold",
+            max_width=48,
+            no_wrap=c.endswith("_id"),
+        )
     rows = data.to_pylist()
     for r in rows[:limit] if limit else rows:
         t.add_row(*[_fmt(c, r[c]) for c in cols])
@@ -79,6 +98,4 @@ def load_report(console: Console, report: LoadReport) -> None:
     for p in report.problems:
         console.print(f"  [yellow]⚠[/] {p}", highlight=False)
     if report.quarantined > len(report.problems):
-        console.print(
-            f"  [dim]… see all with: moments quarantine --load {report.load_id}[/]"
-        )
+        console.print(f"  [dim]… see all with: moments quarantine --load {report.load_id}[/]")

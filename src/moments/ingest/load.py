@@ -280,12 +280,17 @@ def _apply(
 
     with store.transaction():
         q = store.materialize(quarantine)
-        counts = memtable([{"x": 1}], {"x": "int64"}).select(
-            staged=checked.count(),
-            added=new.count(),
-            dup_in_file=dup_in_file,
-            dup_stored=dup_stored,
-        ).to_pyarrow().to_pylist()[0]
+        counts = (
+            memtable([{"x": 1}], {"x": "int64"})
+            .select(
+                staged=checked.count(),
+                added=new.count(),
+                dup_in_file=dup_in_file,
+                dup_stored=dup_stored,
+            )
+            .to_pyarrow()
+            .to_pylist()[0]
+        )
         fresh = store.materialize(new)  # before the insert empties the anti-join
         store.append(ek.table, fresh.mutate(load_id=ibis.literal(report.load_id)))
         if measures:
@@ -334,10 +339,11 @@ def _compare_measures(
     )
     old_m = store.table("measures").semi_join(ids, "event_id")
     j = new_m.outer_join(old_m, [new_m.event_id == old_m.event_id, new_m.name == old_m.name])
-    diff = j.filter(~j.value.identical_to(j.value_right)).select(
-        event_id=ibis.coalesce(j.event_id, j.event_id_right)
-    ).distinct()
+    diff = (
+        j.filter(~j.value.identical_to(j.value_right))
+        .select(event_id=ibis.coalesce(j.event_id, j.event_id_right))
+        .distinct()
+    )
     diff = diff.mutate(_diff=ibis.literal(True))
     out = hit.left_join(diff, "event_id")
     return out.mutate(_same=out._same & out._diff.isnull()).drop("_diff", "event_id_right")
-

@@ -71,20 +71,17 @@ def _check_timestamp(src: ibis.Value, f: EventField, rules: Rules) -> tuple[ibis
         value = ibis.ifelse(has_zone, aware, _in_zone(rules.timezone, naive))
     else:
         value = ibis.ifelse(has_zone, aware, ibis.null(TS))
-    reason = (
-        ibis.cases(
-            (s.isnull(), ibis.null(dt.string)),
-            (
-                ~has_zone & (s.try_cast(dt.Timestamp()).notnull() | s.try_cast(dt.date).notnull())
-                if not rules.timezone
-                else ibis.literal(False),
-                _quoted(s)
-                + " has no time zone; add one (e.g. 2026-03-01T14:05:00+00:00 or …Z) "
-                "or pass --timezone Europe/London",
-            ),
-            (value.isnull(), _quoted(s) + " is not an ISO 8601 timestamp"),
-            else_=ibis.null(dt.string),
-        )
+    reason = ibis.cases(
+        (s.isnull(), ibis.null(dt.string)),
+        (
+            ~has_zone & (s.try_cast(dt.Timestamp()).notnull() | s.try_cast(dt.date).notnull())
+            if not rules.timezone
+            else ibis.literal(False),
+            _quoted(s) + " has no time zone; add one (e.g. 2026-03-01T14:05:00+00:00 or …Z) "
+            "or pass --timezone Europe/London",
+        ),
+        (value.isnull(), _quoted(s) + " is not an ISO 8601 timestamp"),
+        else_=ibis.null(dt.string),
     )
     return value, reason
 
@@ -195,9 +192,7 @@ def _check_scale(t: ibis.Table, rules: Rules) -> ibis.Table:
 def problem_rows(checked: ibis.Table, raw: ibis.Table) -> ibis.Table:
     """One row per (bad row, field) problem: line, field, value as written, reason, event_id."""
     names = [c.removeprefix(PROBLEM) for c in checked.columns if c.startswith(PROBLEM)]
-    bad = checked.filter(checked[BAD]).select(
-        LINE, "event_id", *[PROBLEM + n for n in names]
-    )
+    bad = checked.filter(checked[BAD]).select(LINE, "event_id", *[PROBLEM + n for n in names])
     src = raw.select(LINE, *[raw[n].name(f"_src_{n}") for n in names if n in raw.columns])
     bad = bad.left_join(src, bad[LINE] == src[LINE]).drop(LINE + "_right")
     parts = []

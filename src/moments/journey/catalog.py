@@ -33,7 +33,9 @@ def _digest(text: str) -> str:
 def current_sources(store: Store) -> pa.Table:
     """The latest registered version of each journey: journey_id, digest, source, source_path."""
     j = store.table("journeys")
-    ranked = j.mutate(_n=ibis.row_number().over(group_by="journey_id", order_by=ibis.desc("added_at")))
+    ranked = j.mutate(
+        _n=ibis.row_number().over(group_by="journey_id", order_by=ibis.desc("added_at"))
+    )
     return (
         ranked.filter(ranked._n == 0)
         .select("journey_id", "digest", "source", "source_path")

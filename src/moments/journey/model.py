@@ -137,6 +137,9 @@ class Standard(_Strict):
         return self
 
 
+MAX_SCALE_POINTS = 1000
+
+
 class Scale(_Strict):
     min: int
     max: int
@@ -147,6 +150,11 @@ class Scale(_Strict):
         if self.min >= self.max:
             raise RuleError(
                 f"scale min {self.min} must be below max {self.max}", "swap or correct min and max"
+            )
+        if self.max - self.min > MAX_SCALE_POINTS:
+            raise RuleError(
+                f"scale {self.min}–{self.max} has more than {MAX_SCALE_POINTS} answers",
+                "survey scales are short (e.g. 1–5, 0–10, 0–100); check min and max for a typo",
             )
         bad = [k for k in self.labels if not self.min <= k <= self.max]
         if bad:

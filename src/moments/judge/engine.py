@@ -43,8 +43,15 @@ def lived_moments(store: Store) -> ibis.Table:
     """Every lived moment: each interaction, plus each answer not tied to a stored interaction."""
     i = store.table("interactions")
     f = store.table("feedback")
-    cols = ["lived_id", "customer_id", "moment_id", "occurred_at", "channel", "employee_id",
-            "location_id"]
+    cols = [
+        "lived_id",
+        "customer_id",
+        "moment_id",
+        "occurred_at",
+        "channel",
+        "employee_id",
+        "location_id",
+    ]
     from_i = i.select(
         lived_id=i.event_id,
         customer_id=i.customer_id,

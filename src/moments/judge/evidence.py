@@ -101,9 +101,7 @@ def standard_table(journeys: Sequence[Journey]) -> ibis.Table:
     return memtable(rows, schema)
 
 
-def survey_valence(
-    lived: ibis.Table, feedback: ibis.Table, surveys: ibis.Table
-) -> ibis.Table:
+def survey_valence(lived: ibis.Table, feedback: ibis.Table, surveys: ibis.Table) -> ibis.Table:
     """Per lived moment with an answer: the latest answer's valence (lived_id, valence, reason)."""
     fb = feedback.mutate(lived_id=ibis.coalesce(feedback.interaction_id, feedback.event_id))
     fb = fb.semi_join(lived, fb.lived_id == lived.lived_id)
@@ -133,10 +131,8 @@ def survey_valence(
     )
 
 
-def rule_valence(
-    lived: ibis.Table, measures: ibis.Table, standards: ibis.Table
-) -> ibis.Table:
-    """Per lived moment with its standard's measure: valence by the rule (lived_id, valence, reason)."""
+def rule_valence(lived: ibis.Table, measures: ibis.Table, standards: ibis.Table) -> ibis.Table:
+    """Per lived moment with its standard's measure: the rule's valence and reason."""
     j = lived.join(standards, lived.moment_id == standards.r_moment)
     j = j.join(measures, [j.lived_id == measures.event_id, j.r_measure == measures.name])
     v = j.value

@@ -7,9 +7,9 @@ __all__ = [
     "EVENT_KINDS",
     "SCHEMA_VERSION",
     "TABLES",
-    "memtable",
     "EventField",
     "EventKind",
     "Store",
+    "memtable",
     "parse_url",
 ]
