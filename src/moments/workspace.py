@@ -11,7 +11,7 @@ import ibis
 
 from moments import analytics
 from moments.errors import InputError, Problem
-from moments.ingest import LoadReport, Rules, load_file
+from moments.ingest import LoadReport, Rules, event_kind, load_file
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
 from moments.journey.model import Journey
 from moments.judge import JudgeReport, judge
@@ -122,8 +122,7 @@ class Workspace:
         )
 
     def events(self, kind: str) -> ibis.Table:
-        from moments.ingest import event_kind
-
+        """The stored events of one kind: interaction, feedback, comment, outcome, case, contact."""
         return self.store.table(event_kind(kind).table)
 
     def quarantine(self, load_id: str | None = None) -> ibis.Table:

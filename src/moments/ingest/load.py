@@ -253,29 +253,31 @@ def _apply(
     )
     new = first.anti_join(stored, "event_id")
 
-    qcols = ["line", "field", "value", "reason", "event_id"]
+    qcols = {
+        "line": "int64",
+        "field": "string",
+        "value": "string",
+        "reason": "string",
+        "event_id": "string",
+    }
+    malformed = memtable(
+        [
+            {"line": m.line, "field": None, "value": m.text, "reason": m.reason, "event_id": None}
+            for m in src.malformed
+        ],
+        qcols,
+    )
     bad = problem_rows(checked, raw) if checked[BAD].any().to_pyarrow().as_py() else None
-    parts = [p.select(*qcols) for p in (bad, conflicts_in_file, conflicts_stored) if p is not None]
+    parts = [
+        p.select(*qcols)
+        for p in (bad, conflicts_in_file, conflicts_stored, malformed)
+        if p is not None
+    ]
     quarantine = ibis.union(*parts).mutate(
         load_id=ibis.literal(report.load_id),
         kind=ibis.literal(ek.name),
         file=ibis.literal(report.file),
         quarantined_at=now,
-    )
-    malformed = pa.table(
-        {
-            "load_id": [report.load_id] * len(src.malformed),
-            "kind": [ek.name] * len(src.malformed),
-            "file": [report.file] * len(src.malformed),
-            "line": pa.array([m.line for m in src.malformed], pa.int64()),
-            "field": pa.array([None] * len(src.malformed), pa.string()),
-            "value": [m.text for m in src.malformed],
-            "reason": [m.reason for m in src.malformed],
-            "event_id": pa.array([None] * len(src.malformed), pa.string()),
-            "quarantined_at": pa.array(
-                [started] * len(src.malformed), pa.timestamp("us", tz="UTC")
-            ),
-        }
     )
 
     with store.transaction():
@@ -297,12 +299,10 @@ def _apply(
             store.append("measures", _measures_long(fresh, measures))
         store.drop_temp(fresh)
         store.append("quarantine", q)
-        if src.malformed:
-            store.append("quarantine", malformed)
         report.rows_read = counts["staged"] + len(src.malformed)
         report.added = counts["added"]
         report.duplicates = counts["dup_in_file"] + counts["dup_stored"]
-        report.quarantined = int(q.line.nunique().to_pyarrow().as_py() or 0) + len(src.malformed)
+        report.quarantined = int(q.line.nunique().to_pyarrow().as_py() or 0)
         store.append(
             "loads",
             pa.table(
@@ -322,9 +322,7 @@ def _apply(
         store.drop_temp(q)
     report.problems = [
         Problem(r["reason"], "", report.file, r["line"], field=r["field"]) for r in shown
-    ] + [Problem(m.reason, "", report.file, m.line) for m in src.malformed[:SHOWN_PROBLEMS]]
-    report.problems.sort(key=lambda p: p.line or 0)
-    del report.problems[SHOWN_PROBLEMS:]
+    ]
 
 
 def _compare_measures(

@@ -124,8 +124,13 @@ class Store:
 
     def replace(self, name: str, obj: ibis.Table) -> None:
         """Replace a derived table's rows (inside the caller's transaction)."""
-        self.con.raw_sql(f'DELETE FROM "{name}"')
+        self.con.raw_sql(f"DELETE FROM {_q(name)}")
         self.append(name, obj)
+
+    def delete_where(self, name: str, column: str, value: str) -> None:
+        """Delete the rows of a derived table whose ``column`` equals ``value``."""
+        lit = value.replace("'", "''")
+        self.con.raw_sql(f"DELETE FROM {_q(name)} WHERE {_q(column)} = '{lit}'")
 
     def sizes(self) -> dict[str, int]:
         return {name: self.count(name) for name in TABLES}
