@@ -50,3 +50,16 @@ def test_configured_timezone_applies_to_loads(
         assert ws.load(f, "feedback").added == 1
         ts = ws.events("feedback").occurred_at.to_pyarrow().to_pylist()[0]
     assert str(ts) == "2026-01-10 14:00:00+00:00"
+
+
+def test_memory_limit_reaches_the_engine(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOMENTS_MEMORY_LIMIT", "512MB")
+    with moments.open(tmp_path / "m.duckdb") as ws:
+        limit = ws.store.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+    assert limit.replace(" ", "").upper() in {"512.0MB", "488.2MIB", "512MB", "488.2MB"}
+
+
+def test_bad_memory_limit_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOMENTS_MEMORY_LIMIT", "lots")
+    with pytest.raises(moments.StoreError, match="memory limit 'lots' is not understood"):
+        moments.open(tmp_path / "m.duckdb")

@@ -37,6 +37,11 @@ class Settings(BaseSettings):
         "none",
         description="Text judge used for lived moments with only words as evidence ('none' = off).",
     )
+    memory_limit: str | None = Field(
+        None,
+        description="Most memory the engine may use before spilling to disk, e.g. '4GB' "
+        "(default: the engine's own, 80% of RAM for DuckDB).",
+    )
     timezone: str | None = Field(
         None,
         description="Time zone assumed for timestamps written without one (default: reject them).",

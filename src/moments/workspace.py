@@ -179,4 +179,7 @@ def open(
 ) -> Workspace:
     """Open (or create) a store: a DuckDB file path, ``duckdb:///path``, or the configured URL."""
     settings = settings or Settings()
-    return Workspace(Store.open(url or settings.database_url, create=create), settings)
+    store = Store.open(
+        url or settings.database_url, create=create, memory_limit=settings.memory_limit
+    )
+    return Workspace(store, settings)

@@ -60,7 +60,13 @@ class Store:
                 "is it a DuckDB file, and is no other program writing to it?"
             ) from None
         if memory_limit:
-            con.raw_sql(f"SET memory_limit = '{memory_limit}'")
+            try:
+                con.raw_sql(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
+            except Exception as e:
+                con.disconnect()
+                raise StoreError(
+                    f"memory limit '{memory_limit}' is not understood ({e}); write e.g. 4GB"
+                ) from None
         store = cls(con, engine, location)
         store._ensure_schema()
         return store
