@@ -157,7 +157,9 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 
 @contextmanager
 def _bytes_progress(path: Path, label: str) -> Iterator[object]:
-    total = path.stat().st_size if path.exists() else None
+    # Parquet is read by the engine in one go: no byte count to follow, so the bar just pulses
+    streamed = path.suffix.lower() not in (".parquet", ".pq")
+    total = path.stat().st_size if path.exists() and streamed else None
     with Progress(
         "[progress.description]{task.description}",
         BarColumn(),

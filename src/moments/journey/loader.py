@@ -299,6 +299,7 @@ def load_journey_text(text: str, file: str = "<journey>") -> Journey:
         problems += _pydantic_problems(err, file, pos)
     problems += _cross_problems(data, file, pos)
     if problems:
+        problems.sort(key=lambda p: (p.line or 0, p.column or 0))  # in file order
         raise InputError(problems)
     assert journey is not None
     return journey
