@@ -141,13 +141,6 @@ def _staged(store: Store, src: SourceFile) -> Iterator[ibis.Table]:
             yield t
 
 
-def _same(a: ibis.Table, b: ibis.Table, names: Sequence[str]) -> ibis.BooleanValue:
-    same = ibis.literal(True)
-    for n in names:
-        same = same & a[n].identical_to(b[n])
-    return same
-
-
 def _measures_long(t: ibis.Table, measures: Sequence[str]) -> ibis.Table:
     parts = [
         t.filter(t[m].notnull()).select(
@@ -194,6 +187,61 @@ def load_file(
     return report
 
 
+def _identical(t: ibis.Table, cols: Sequence[str], suffix: str = "_right") -> ibis.BooleanValue:
+    same = ibis.literal(True)
+    for c in cols:
+        same = same & t[c].identical_to(t[c + suffix])
+    return same
+
+
+def _repeats_in_file(
+    store: Store, good: ibis.Table, fields: Sequence[str], measures: Sequence[str]
+) -> ibis.Table | None:
+    """Later lines of event_ids that appear more than once in the file (None if there are none).
+
+    Columns: line, event_id, same (identical to the id's first line), first_line. Files rarely
+    repeat ids, so only the repeated ids are ranked, not the whole file.
+    """
+    repeated = good.group_by("event_id").agg(_n=good.count())
+    repeated = repeated.filter(repeated._n > 1).select("event_id")
+    rows = good.semi_join(repeated, "event_id")
+    ranked = rows.mutate(_rank=ibis.row_number().over(group_by="event_id", order_by=LINE))
+    first = ranked.filter(ranked._rank == 0).select(*fields, *measures, first_line=ranked[LINE])
+    later = ranked.filter(ranked._rank > 0)
+    j = later.join(first, "event_id")
+    content = [c for c in [*fields, *measures] if c != "event_id"]
+    later_cmp = store.materialize(
+        j.select(
+            line=j[LINE], event_id=j.event_id, same=_identical(j, content), first_line=j.first_line
+        )
+    )
+    if later_cmp.count().to_pyarrow().as_py() == 0:
+        store.drop_temp(later_cmp)
+        return None
+    return later_cmp
+
+
+def _hits_in_store(
+    store: Store, first: ibis.Table, ek: EventKind, measures: Sequence[str]
+) -> ibis.Table:
+    """Rows whose event_id is already stored: line, event_id, load_id, same (identical content)."""
+    stored = store.table(ek.table)
+    j = first.join(stored, "event_id")
+    content = [c for c in ek.field_names if c != "event_id"]
+    hits = store.materialize(
+        j.select(line=j[LINE], event_id=j.event_id, load_id=j.load_id, same=_identical(j, content))
+    )
+    if ek.has_measures and hits.count().to_pyarrow().as_py():
+        differ = _measures_differ(store, hits, first, measures)
+        marked = hits.left_join(differ, "event_id")
+        marked = marked.select(
+            "line", "event_id", "load_id", same=marked.same & marked._differ.isnull()
+        )
+        store.drop_temp(hits)
+        hits = store.materialize(marked)
+    return hits
+
+
 def _apply(
     store: Store,
     report: LoadReport,
@@ -204,132 +252,130 @@ def _apply(
     measures: Sequence[str],
     started: datetime,
 ) -> None:
-    now = ibis.literal(started, dt.Timestamp(timezone="UTC"))
     fields = list(ek.field_names)
     good = checked.filter(~checked[BAD])
-    ranked = good.mutate(_rank=ibis.row_number().over(group_by="event_id", order_by=LINE))
-    first = ranked.filter(ranked._rank == 0)
-    later = ranked.filter(ranked._rank > 0)
+    temps: list[ibis.Table] = []
+    try:
+        # Everything is worked out in temporary tables first; the transaction below only
+        # appends (DuckDB inserts from temp tables made inside a transaction run ~2x slower).
+        later = _repeats_in_file(store, good, fields, measures)
+        first = good if later is None else good.anti_join(later, good[LINE] == later.line)
+        hits = _hits_in_store(store, first, ek, measures)
+        temps += [t for t in (later, hits) if t is not None]
+        new = first.anti_join(hits, "event_id")
 
-    # repeats inside the file: identical ones are duplicates, differing ones are quarantined
-    f2 = first.select(*fields, *measures, _first_line=first[LINE])
-    lj = later.join(f2, "event_id")
-    cmp_cols = [c for c in [*fields, *measures] if c != "event_id"]
-    same_in_file = ibis.literal(True)
-    for c in cmp_cols:
-        same_in_file = same_in_file & lj[c].identical_to(lj[c + "_right"])
-    later_cmp = lj.mutate(_same=same_in_file)
-    dup_in_file = later_cmp.filter(later_cmp._same).count()
-    conflicts_in_file = later_cmp.filter(~later_cmp._same).select(
-        line=later_cmp[LINE].cast(dt.int64),
-        field=ibis.literal("event_id"),
-        value=later_cmp.event_id,
-        reason="event_id appears again with different content (first at line "
-        + later_cmp._first_line.cast(dt.string)
-        + "); events are never overwritten — give the corrected event a new event_id",
-        event_id=later_cmp.event_id,
-    )
+        qcols = {
+            "line": "int64",
+            "field": "string",
+            "value": "string",
+            "reason": "string",
+            "event_id": "string",
+        }
+        parts: list[ibis.Table] = []
+        if checked[BAD].any().to_pyarrow().as_py():
+            parts.append(problem_rows(checked, raw))
+        if later is not None:
+            c = later.filter(~later.same)
+            parts.append(
+                c.select(
+                    line=c.line,
+                    field=ibis.literal("event_id"),
+                    value=c.event_id,
+                    reason="event_id appears again with different content (first at line "
+                    + c.first_line.cast(dt.string)
+                    + "); events are never overwritten — give the corrected event a new event_id",
+                    event_id=c.event_id,
+                )
+            )
+        c = hits.filter(~hits.same)
+        parts.append(
+            c.select(
+                line=c.line,
+                field=ibis.literal("event_id"),
+                value=c.event_id,
+                reason="event_id is already stored with different content (load "
+                + c.load_id.cast(dt.string)
+                + "); events are never overwritten — give the corrected event a new event_id",
+                event_id=c.event_id,
+            )
+        )
+        parts.append(
+            memtable(
+                [
+                    {
+                        "line": m.line,
+                        "field": None,
+                        "value": m.text,
+                        "reason": m.reason,
+                        "event_id": None,
+                    }
+                    for m in src.malformed
+                ],
+                qcols,
+            )
+        )
+        q = store.materialize(
+            ibis.union(*[p.select(*qcols) for p in parts]).mutate(
+                load_id=ibis.literal(report.load_id),
+                kind=ibis.literal(ek.name),
+                file=ibis.literal(report.file),
+                quarantined_at=ibis.literal(started, dt.Timestamp(timezone="UTC")),
+            )
+        )
+        temps.append(q)
 
-    # against the store: identical → duplicate; different → quarantined, never overwritten
-    stored = store.table(ek.table)
-    hit = first.join(stored, "event_id")
-    same = ibis.literal(True)
-    for c in fields:
-        if c != "event_id":
-            same = same & hit[c].identical_to(hit[c + "_right"])
-    hit = hit.mutate(_same=same)
-    if measures or ek.has_measures:
-        hit = _compare_measures(store, hit, first, measures)
-    clash = hit.filter(~hit._same)
-    dup_stored = hit.filter(hit._same).count()
-    conflicts_stored = clash.select(
-        line=clash[LINE].cast(dt.int64),
-        field=ibis.literal("event_id"),
-        value=clash.event_id,
-        reason="event_id is already stored with different content (load "
-        + clash.load_id.cast(dt.string)
-        + "); events are never overwritten — give the corrected event a new event_id",
-        event_id=clash.event_id,
-    )
-    new = first.anti_join(stored, "event_id")
-
-    qcols = {
-        "line": "int64",
-        "field": "string",
-        "value": "string",
-        "reason": "string",
-        "event_id": "string",
-    }
-    malformed = memtable(
-        [
-            {"line": m.line, "field": None, "value": m.text, "reason": m.reason, "event_id": None}
-            for m in src.malformed
-        ],
-        qcols,
-    )
-    bad = problem_rows(checked, raw) if checked[BAD].any().to_pyarrow().as_py() else None
-    parts = [
-        p.select(*qcols)
-        for p in (bad, conflicts_in_file, conflicts_stored, malformed)
-        if p is not None
-    ]
-    quarantine = ibis.union(*parts).mutate(
-        load_id=ibis.literal(report.load_id),
-        kind=ibis.literal(ek.name),
-        file=ibis.literal(report.file),
-        quarantined_at=now,
-    )
-
-    with store.transaction():
-        q = store.materialize(quarantine)
+        dup_in_file = 0 if later is None else later.filter(later.same).count()
         counts = (
             memtable([{"x": 1}], {"x": "int64"})
             .select(
                 staged=checked.count(),
                 added=new.count(),
-                dup_in_file=dup_in_file,
-                dup_stored=dup_stored,
+                duplicates=hits.filter(hits.same).count() + dup_in_file,
+                quarantined=q.line.nunique(),
             )
             .to_pyarrow()
             .to_pylist()[0]
         )
-        fresh = store.materialize(new)  # before the insert empties the anti-join
-        store.append(ek.table, fresh.mutate(load_id=ibis.literal(report.load_id)))
-        if measures:
-            store.append("measures", _measures_long(fresh, measures))
-        store.drop_temp(fresh)
-        store.append("quarantine", q)
         report.rows_read = counts["staged"] + len(src.malformed)
         report.added = counts["added"]
-        report.duplicates = counts["dup_in_file"] + counts["dup_stored"]
-        report.quarantined = int(q.line.nunique().to_pyarrow().as_py() or 0)
-        store.append(
-            "loads",
-            pa.table(
-                {
-                    "load_id": [report.load_id],
-                    "kind": [ek.name],
-                    "file": [report.file],
-                    "started_at": pa.array([started], pa.timestamp("us", tz="UTC")),
-                    "rows_read": [report.rows_read],
-                    "added": [report.added],
-                    "duplicates": [report.duplicates],
-                    "quarantined": [report.quarantined],
-                }
-            ),
-        )
-        shown = q.order_by("line").limit(SHOWN_PROBLEMS).to_pyarrow().to_pylist()
-        store.drop_temp(q)
+        report.duplicates = counts["duplicates"]
+        report.quarantined = counts["quarantined"]
+        shown = q.order_by(["line", "field"]).limit(SHOWN_PROBLEMS).to_pyarrow().to_pylist()
+
+        with store.transaction():
+            if report.added:
+                store.append(ek.table, new.mutate(load_id=ibis.literal(report.load_id)))
+                if measures:
+                    store.append("measures", _measures_long(new, measures))
+            store.append("quarantine", q)
+            store.append(
+                "loads",
+                pa.table(
+                    {
+                        "load_id": [report.load_id],
+                        "kind": [ek.name],
+                        "file": [report.file],
+                        "started_at": pa.array([started], pa.timestamp("us", tz="UTC")),
+                        "rows_read": [report.rows_read],
+                        "added": [report.added],
+                        "duplicates": [report.duplicates],
+                        "quarantined": [report.quarantined],
+                    }
+                ),
+            )
+    finally:
+        for t in temps:
+            store.drop_temp(t)
     report.problems = [
         Problem(r["reason"], "", report.file, r["line"], field=r["field"]) for r in shown
     ]
 
 
-def _compare_measures(
-    store: Store, hit: ibis.Table, first: ibis.Table, measures: Sequence[str]
+def _measures_differ(
+    store: Store, hits: ibis.Table, first: ibis.Table, measures: Sequence[str]
 ) -> ibis.Table:
-    """Mark stored events whose measures differ from the file's as not the same."""
-    ids = hit.select("event_id")
+    """event_ids (column ``event_id`` plus a ``_differ`` flag) whose stored measures differ."""
+    ids = hits.select("event_id")
     new_m = (
         _measures_long(first.semi_join(ids, "event_id"), measures)
         if measures
@@ -337,11 +383,9 @@ def _compare_measures(
     )
     old_m = store.table("measures").semi_join(ids, "event_id")
     j = new_m.outer_join(old_m, [new_m.event_id == old_m.event_id, new_m.name == old_m.name])
-    diff = (
-        j.filter(~j.value.identical_to(j.value_right))
-        .select(event_id=ibis.coalesce(j.event_id, j.event_id_right))
+    diff = j.filter(~j.value.identical_to(j.value_right))
+    return (
+        diff.select(event_id=ibis.coalesce(diff.event_id, diff.event_id_right))
         .distinct()
+        .mutate(_differ=ibis.literal(True))
     )
-    diff = diff.mutate(_diff=ibis.literal(True))
-    out = hit.left_join(diff, "event_id")
-    return out.mutate(_same=out._same & out._diff.isnull()).drop("_diff", "event_id_right")
