@@ -69,20 +69,33 @@ def _check_by(by: str | Sequence[str]) -> list[str]:
     return dims
 
 
-def enriched(judgements: ibis.Table, moments: ibis.Table) -> ibis.Table:
-    """Judgements with their moment's journey, stage, touchpoint, owner and period columns."""
-    m = moments.rename(touchpoint_channel="channel")
-    j = judgements.left_join(m, "moment_id").drop("moment_id_right")
-    ts = j.occurred_at
-    return j.mutate(
+def _with_periods(t: ibis.Table) -> ibis.Table:
+    ts = t.occurred_at
+    return t.mutate(
         day=ts.truncate("D").cast(dt.date),
         week=ts.truncate("W").cast(dt.date),
         month=ts.truncate("M").cast(dt.date),
     )
 
 
+def _moment_columns(moments: ibis.Table) -> ibis.Table:
+    return moments.rename(touchpoint_channel="channel")
+
+
+def enriched(judgements: ibis.Table, moments: ibis.Table) -> ibis.Table:
+    """Judgements with their moment's journey, stage, touchpoint, owner and period columns."""
+    j = judgements.left_join(_moment_columns(moments), "moment_id").drop("moment_id_right")
+    return _with_periods(j)
+
+
 def _as_ts(x: date | datetime | str) -> ibis.Value:
     return ibis.literal(str(x)).cast(dt.Timestamp(timezone="UTC"))
+
+
+def _check_filters(columns: Sequence[str], equals: dict[str, object]) -> None:
+    for col, val in equals.items():
+        if val is not None and col not in columns:
+            raise InputError(f"cannot filter on '{col}'", f"use one of: {', '.join(columns)}")
 
 
 def filtered(
@@ -96,26 +109,27 @@ def filtered(
         t = t.filter(t.occurred_at >= _as_ts(start))
     if end is not None:
         t = t.filter(t.occurred_at < _as_ts(end))
+    _check_filters(t.columns, equals)
     for col, val in equals.items():
         if val is None:
             continue
-        if col not in t.columns:
-            raise InputError(f"cannot filter on '{col}'", f"use one of: {', '.join(t.columns)}")
         vals = [val] if isinstance(val, str) else list(val)
         t = t.filter(t[col].isin(vals))
     return t
 
 
-def metrics(t: ibis.Table, by: Sequence[str]) -> ibis.Table:
-    """Counts, shares, coverage and net per group of ``by`` columns."""
+def _counts(t: ibis.Table, by: Sequence[str]) -> ibis.Table:
     v = t.valence
-    agg = t.group_by(list(by)).agg(
+    return t.group_by(list(by)).agg(
         lived=t.count(),
         negative=(v == "negative").sum(),
         neutral=(v == "neutral").sum(),
         positive=(v == "positive").sum(),
         unknown=(v == "unknown").sum(),
     )
+
+
+def _shares(agg: ibis.Table, by: Sequence[str]) -> ibis.Table:
     judged = agg.lived - agg.unknown
     safe = ibis.ifelse(judged > 0, judged, ibis.null(dt.int64)).cast(dt.float64)
     out = agg.mutate(
@@ -130,6 +144,11 @@ def metrics(t: ibis.Table, by: Sequence[str]) -> ibis.Table:
     return out.select(*by, *METRICS)
 
 
+def metrics(t: ibis.Table, by: Sequence[str]) -> ibis.Table:
+    """Counts, shares, coverage and net per group of ``by`` columns of lived moments."""
+    return _shares(_counts(t, by), by)
+
+
 def scorecard(
     judgements: ibis.Table,
     moments: ibis.Table,
@@ -140,10 +159,22 @@ def scorecard(
 ) -> ibis.Table:
     """The scorecard grouped by one or more dimensions (see ``DIMENSIONS``)."""
     dims = _check_by(by)
-    cols = [c for d in dims for c in DIMENSIONS[d]]
-    cols = list(dict.fromkeys(cols))
-    t = filtered(enriched(judgements, moments), start, end, **equals)
-    out = metrics(t, cols)
+    cols = list(dict.fromkeys(c for d in dims for c in DIMENSIONS[d]))
+    lived = _with_periods(judgements)
+    dim = _moment_columns(moments)
+    _check_filters([*lived.columns, *dim.columns], equals)
+    own = {k: v for k, v in equals.items() if k in lived.columns}
+    lived = filtered(lived, start, end, **own)
+    # Every moment column depends on moment_id alone: count per moment first, then join the
+    # few resulting rows to the moments table (far cheaper than joining every lived moment).
+    keys = list(dict.fromkeys(["moment_id", *[c for c in cols if c in lived.columns]]))
+    per_moment = _counts(lived, keys)
+    j = per_moment.left_join(dim, "moment_id").drop("moment_id_right")
+    j = filtered(j, **{k: v for k, v in equals.items() if k not in own})
+    agg = j.group_by(cols).agg(
+        **{k: j[k].sum() for k in ("lived", "negative", "neutral", "positive", "unknown")}
+    )
+    out = _shares(agg, cols)
     order = [c for c in ("journey_id", "position", "day", "week", "month") if c in cols]
     order += [c for c in cols if c not in order]
     return out.order_by(order)

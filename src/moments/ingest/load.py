@@ -15,7 +15,7 @@ import pyarrow as pa
 
 from moments.errors import InputError, Problem
 from moments.ingest.readers import LINE, Progress, SourceFile, open_source
-from moments.ingest.validate import BAD, Rules, problem_rows, validated
+from moments.ingest.validate import BAD, PROBLEM, Rules, problem_rows, validated
 from moments.store import EVENT_KINDS, EventKind, Store, memtable
 from moments.store.schema import MEASURES
 
@@ -179,9 +179,14 @@ def load_file(
                 raise InputError(Problem("the file holds no rows", "export it again", file))
             rename, measures = _columns(src.columns, ek, rules, mapping, ignore, file)
             renamed = raw.select(raw[LINE], *[raw[c].name(t) for c, t in rename.items()])
-            checked = store.materialize(validated(renamed, ek, measures, rules))
+            full = validated(renamed, ek, measures, rules)
+            # the temp table keeps values and the _bad flag only; the reasons are worked out
+            # again for the (few) bad lines, which keeps a large load's temp table narrow
+            checked = store.materialize(
+                full.drop(*[c for c in full.columns if c.startswith(PROBLEM)])
+            )
             try:
-                _apply(store, report, src, checked, renamed, ek, measures, started)
+                _apply(store, report, src, checked, renamed, ek, measures, rules, started)
             finally:
                 store.drop_temp(checked)
     return report
@@ -250,6 +255,7 @@ def _apply(
     raw: ibis.Table,
     ek: EventKind,
     measures: Sequence[str],
+    rules: Rules,
     started: datetime,
 ) -> None:
     fields = list(ek.field_names)
@@ -273,7 +279,10 @@ def _apply(
         }
         parts: list[ibis.Table] = []
         if checked[BAD].any().to_pyarrow().as_py():
-            parts.append(problem_rows(checked, raw))
+            bad_lines = checked.filter(checked[BAD]).select(LINE)
+            parts.append(
+                problem_rows(validated(raw.semi_join(bad_lines, LINE), ek, measures, rules), raw)
+            )
         if later is not None:
             c = later.filter(~later.same)
             parts.append(
