@@ -7,8 +7,9 @@ Shares of negative/neutral/positive are over *judged* lived moments, so they sum
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -92,7 +93,7 @@ def _as_ts(x: date | datetime | str) -> ibis.Value:
     return ibis.literal(str(x)).cast(dt.Timestamp(timezone="UTC"))
 
 
-def _check_filters(columns: Sequence[str], equals: dict[str, object]) -> None:
+def _check_filters(columns: Sequence[str], equals: Mapping[str, object]) -> None:
     for col, val in equals.items():
         if val is not None and col not in columns:
             raise InputError(f"cannot filter on '{col}'", f"use one of: {', '.join(columns)}")
@@ -170,12 +171,12 @@ def scorecard(
     keys = list(dict.fromkeys(["moment_id", *[c for c in cols if c in lived.columns]]))
     per_moment = _counts(lived, keys)
     j = per_moment.left_join(dim, "moment_id").drop("moment_id_right")
-    j = filtered(j, **{k: v for k, v in equals.items() if k not in own})
+    j = filtered(j, None, None, **{k: v for k, v in equals.items() if k not in own})
     agg = j.group_by(cols).agg(
         **{k: j[k].sum() for k in ("lived", "negative", "neutral", "positive", "unknown")}
     )
     out = _shares(agg, cols)
-    order = [c for c in ("journey_id", "position", "day", "week", "month") if c in cols]
+    order: list[str] = [c for c in ("journey_id", "position", "day", "week", "month") if c in cols]
     order += [c for c in cols if c not in order]
     return out.order_by(order)
 
@@ -185,13 +186,13 @@ def trend(
     moments: ibis.Table,
     by: str | Sequence[str] | None = None,
     period: str = "week",
-    **kw: object,
+    **kw: Any,
 ) -> ibis.Table:
     """The scorecard per period (day, week or month), optionally per another dimension."""
     if period not in PERIODS:
         raise InputError(f"unknown period '{period}'", "use day, week or month")
     dims = ([] if by is None else _check_by(by)) + [period]
-    return scorecard(judgements, moments, dims, **kw)  # type: ignore[arg-type]
+    return scorecard(judgements, moments, dims, **kw)
 
 
 def customers(

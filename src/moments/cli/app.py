@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -156,7 +156,7 @@ def _mapping(pairs: list[str] | None) -> dict[str, str]:
 
 
 @contextmanager
-def _bytes_progress(path: Path, label: str) -> Iterator[object]:
+def _bytes_progress(path: Path, label: str) -> Iterator[Callable[[int], None]]:
     # Parquet is read by the engine in one go: no byte count to follow, so the bar just pulses
     streamed = path.suffix.lower() not in (".parquet", ".pq")
     total = path.stat().st_size if path.exists() and streamed else None
@@ -219,7 +219,7 @@ def load(
             encoding=encoding,
             delimiter=delimiter,
             progress=p,
-        )  # type: ignore[arg-type]
+        )
     render.load_report(out, report)
     if not report.ok:
         err.print("[red]nothing in the file could be used[/]")

@@ -145,7 +145,7 @@ def _iso_times(table: pa.Table) -> pa.Table:
     for i, f in enumerate(table.schema):
         if pa.types.is_timestamp(f.type):
             us = table.column(i).to_numpy().astype("datetime64[us]")
-            unit = "s" if (us.astype(np.int64) % 1_000_000 == 0).all() else "us"
+            unit: Literal["s", "us"] = "s" if (us.astype(np.int64) % 1_000_000 == 0).all() else "us"
             text = np.char.add(np.datetime_as_string(us, unit=unit), "+00:00")
             table = table.set_column(i, f.name, pa.array(text.tolist(), pa.string()))
     return table

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 import numpy as np
+import numpy.typing as npt
 
 FIRST_NAMES = (
     "Amira", "Beth", "Chloe", "Daniel", "Ellie", "Fatima", "Grace", "Hannah", "Isla", "Jess",
@@ -291,13 +292,13 @@ def wait_phrase(value: float, unit: str, hedge: int) -> str:
 def render(
     rng: np.random.Generator,
     moment: Sequence[str],
-    valence: Sequence[int],
+    valence: Sequence[int] | npt.NDArray[np.integer],
     fields: Mapping[str, Sequence[str]],
     *,
     style: str = "comment",
     moment2: Sequence[str | None] | None = None,
-    valence2: Sequence[int] | None = None,
-    rating: Sequence[int] | None = None,
+    valence2: Sequence[int] | npt.NDArray[np.integer] | None = None,
+    rating: Sequence[int] | npt.NDArray[np.integer] | None = None,
 ) -> list[str]:
     """Free texts, one per row.
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+import numpy.typing as npt
 import pyarrow as pa
 
 from moments.demo import phrases
@@ -92,7 +95,7 @@ class _Builder:
         mom: np.ndarray,
         style: str,
         mom2: np.ndarray | None = None,
-        rating: np.ndarray | None = None,
+        rating: npt.NDArray[np.integer] | None = None,
     ) -> list[str]:
         fields = self._text_fields(rows, mom)
         moment2 = valence2 = None
@@ -240,12 +243,12 @@ class _Builder:
         rows = np.concatenate([r for _, r, _ in parts])
         local = np.concatenate([at[r] for _, r, at in parts])
         text: list[str | None] = [None] * len(rows)
-        for t, style in ((3, "review"), (4, "post")):
-            idx = np.nonzero(kind == t)[0]
+        for typ, style in ((3, "review"), (4, "post")):
+            idx = np.nonzero(kind == typ)[0]
             target = np.sign(score[rows[idx]])
             first, second = self._salient(rows[idx], target)
-            ratings = rating[rows[idx]] if t == 3 else None
-            mom2 = second if t == 3 else None
+            ratings = rating[rows[idx]] if typ == 3 else None
+            mom2 = second if typ == 3 else None
             for i, s in zip(idx, self._render(rows[idx], first, style, mom2, ratings), strict=True):
                 text[i] = s
         keep = np.nonzero((local >= 0) & (local < self.s.days * 1440))[0]
@@ -284,7 +287,7 @@ def _us(seconds: np.ndarray) -> np.ndarray:
     return np.round(seconds).astype(np.int64) * 1_000_000
 
 
-def _vocab(values: tuple[str, ...] | list[str], idx: np.ndarray) -> pa.Array:
+def _vocab(values: Sequence[str], idx: np.ndarray) -> pa.Array:
     idx = np.asarray(idx)
     return pa.array(list(values), pa.string()).take(
         pa.array(np.where(idx < 0, 0, idx), pa.int64(), mask=idx < 0)

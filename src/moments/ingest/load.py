@@ -247,6 +247,19 @@ def _hits_in_store(
     return hits
 
 
+def _conflicts(c: ibis.Table, what: ibis.StringValue) -> ibis.Table:
+    """Quarantine rows for event_ids that clash with other content of the same id."""
+    return c.select(
+        line=c.line,
+        field=ibis.literal("event_id"),
+        value=c.event_id,
+        reason="event_id "
+        + what
+        + "; events are never overwritten — give the corrected event a new event_id",
+        event_id=c.event_id,
+    )
+
+
 def _apply(
     store: Store,
     report: LoadReport,
@@ -286,26 +299,18 @@ def _apply(
         if later is not None:
             c = later.filter(~later.same)
             parts.append(
-                c.select(
-                    line=c.line,
-                    field=ibis.literal("event_id"),
-                    value=c.event_id,
-                    reason="event_id appears again with different content (first at line "
+                _conflicts(
+                    c,
+                    "appears again with different content (first at line "
                     + c.first_line.cast(dt.string)
-                    + "); events are never overwritten — give the corrected event a new event_id",
-                    event_id=c.event_id,
+                    + ")",
                 )
             )
         c = hits.filter(~hits.same)
         parts.append(
-            c.select(
-                line=c.line,
-                field=ibis.literal("event_id"),
-                value=c.event_id,
-                reason="event_id is already stored with different content (load "
-                + c.load_id.cast(dt.string)
-                + "); events are never overwritten — give the corrected event a new event_id",
-                event_id=c.event_id,
+            _conflicts(
+                c,
+                "is already stored with different content (load " + c.load_id.cast(dt.string) + ")",
             )
         )
         parts.append(

@@ -14,11 +14,14 @@ import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import pyarrow as pa
 
 from moments.errors import InputError, Problem
+
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
 
 FORMATS = ("csv", "jsonl", "parquet")
 CHUNK_ROWS = 100_000
@@ -101,14 +104,14 @@ def open_source(
 class _CountingReader(io.RawIOBase):
     """Wraps a binary file to report bytes read to a progress callback."""
 
-    def __init__(self, raw: IO[bytes], progress: Progress | None) -> None:
+    def __init__(self, raw: io.BufferedIOBase, progress: Progress | None) -> None:
         self.raw, self.progress = raw, progress
 
     def readable(self) -> bool:
         return True
 
-    def readinto(self, b: bytearray) -> int:  # type: ignore[override]
-        n = self.raw.readinto(b)  # type: ignore[attr-defined]
+    def readinto(self, b: WriteableBuffer) -> int:
+        n = self.raw.readinto(b)
         if n and self.progress:
             self.progress(n)
         return n or 0

@@ -6,6 +6,7 @@ over the staged rows both converts the good rows and explains every bad one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import ibis
@@ -36,6 +37,7 @@ class Rules:
 _NAIVE = dt.Timestamp()
 
 
+# ibis reads a UDF's input and output dtypes from its annotations, which mypy cannot follow
 @ibis.udf.scalar.builtin(name="timezone")
 def _in_zone(zone: str, ts: _NAIVE) -> TS:  # type: ignore[valid-type]
     """Interpret a zone-less timestamp as local time in ``zone`` (DuckDB and PostgreSQL)."""
@@ -115,7 +117,9 @@ def _check(src: ibis.Value, f: EventField, rules: Rules) -> tuple[ibis.Value, ib
     return value, reason
 
 
-def validated(raw: ibis.Table, kind: EventKind, measures: list[str], rules: Rules) -> ibis.Table:
+def validated(
+    raw: ibis.Table, kind: EventKind, measures: Sequence[str], rules: Rules
+) -> ibis.Table:
     """Typed columns for the kind's fields and measures, ``_problem_*`` columns and ``_bad``."""
     cols: dict[str, ibis.Value] = {LINE: raw[LINE]}
     problems: dict[str, ibis.Value] = {}

@@ -41,12 +41,12 @@ _FIX_OTHERWISE = "correct this value (see the journey schema for what is allowed
 class _Positions(dict[Path_, tuple[int, int]]):
     """Maps a field path to the 1-based (line, column) where its value starts.
 
-    ``keys`` maps the path of a mapping entry to where its key starts.
+    ``key_at`` maps the path of a mapping entry to where its key starts.
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.keys: dict[Path_, tuple[int, int]] = {}
+        self.key_at: dict[Path_, tuple[int, int]] = {}
 
     def near(self, path: Path_) -> tuple[int, int] | None:
         while True:
@@ -116,7 +116,7 @@ class _Builder:
                     (*path, key),
                 )
                 continue
-            first[key] = self.pos.keys[(*path, key)] = _at(key_node.start_mark)
+            first[key] = self.pos.key_at[(*path, key)] = _at(key_node.start_mark)
             out[key] = self.build(value_node, (*path, key))
         return out
 
@@ -180,7 +180,7 @@ def _pydantic_problems(err: ValidationError, file: str, pos: _Positions) -> list
             msg = f"{msg} (got {e.get('input')!r})"
         if e["type"] == "extra_forbidden":
             msg = f"unknown field '{loc[-1]}'"
-            line_col = pos.keys.get(loc, line_col)  # point at the key, not its value
+            line_col = pos.key_at.get(loc, line_col)  # point at the key, not its value
         problems.append(
             Problem(
                 msg,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import (
     BaseModel,
@@ -27,7 +27,7 @@ Id = Annotated[
     ),
 ]
 Channel = Literal["web", "app", "phone", "chat", "email", "store", "social", "other"]
-assert set(Channel.__args__) == set(CHANNELS)  # type: ignore[attr-defined]
+assert set(get_args(Channel)) == set(CHANNELS)
 
 
 class RuleError(ValueError):
@@ -56,7 +56,7 @@ class Condition(BaseModel):
             raise RuleError(
                 f"'{text}' is not a condition", "write an operator and a number, e.g. '<= 60'"
             )
-        return cls(op=m.group(1), threshold=float(m.group(2)))  # type: ignore[arg-type]
+        return cls(op=m.group(1), threshold=float(m.group(2)))
 
     @property
     def lower_is_better(self) -> bool:

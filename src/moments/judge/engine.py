@@ -21,6 +21,15 @@ from moments.store.schema import VALENCE_SCORE
 from moments.text.registry import TextItem, TextJudge
 
 CONFIDENCE = {"survey": 1.0, "rule": 0.9}
+LIVED_COLUMNS = (
+    "lived_id",
+    "customer_id",
+    "moment_id",
+    "occurred_at",
+    "channel",
+    "employee_id",
+    "location_id",
+)
 TEXT_BATCH = 5_000
 TEXT_VERDICTS = ibis.schema(
     {"lived_id": "string", "t_valence": "string", "t_confidence": "float64", "t_reason": "string"}
@@ -43,15 +52,6 @@ def lived_moments(store: Store) -> ibis.Table:
     """Every lived moment: each interaction, plus each answer not tied to a stored interaction."""
     i = store.table("interactions")
     f = store.table("feedback")
-    cols = [
-        "lived_id",
-        "customer_id",
-        "moment_id",
-        "occurred_at",
-        "channel",
-        "employee_id",
-        "location_id",
-    ]
     from_i = i.select(
         lived_id=i.event_id,
         customer_id=i.customer_id,
@@ -71,7 +71,7 @@ def lived_moments(store: Store) -> ibis.Table:
         employee_id=ibis.null(dt.string),
         location_id=ibis.null(dt.string),
     )
-    return ibis.union(from_i, from_f).select(*cols)
+    return ibis.union(from_i, from_f).select(*LIVED_COLUMNS)
 
 
 def _texts(store: Store, pending: ibis.Table) -> ibis.Table:
@@ -181,13 +181,7 @@ def judgements_expr(
     )
     score = valence.cases(*VALENCE_SCORE.items(), else_=ibis.null(dt.int8)).cast(dt.int8)
     return j.select(
-        "lived_id",
-        "customer_id",
-        "moment_id",
-        "occurred_at",
-        "channel",
-        "employee_id",
-        "location_id",
+        *LIVED_COLUMNS,
         valence=valence,
         score=score,
         source=source,

@@ -63,8 +63,15 @@ class EventKind:
         return ibis.schema(cols)
 
 
-def _f(name: str, type_: str = "string", required: bool = False, **kw: object) -> EventField:
-    return EventField(name, type_, required, **kw)  # type: ignore[arg-type]
+def _f(
+    name: str,
+    type_: str = "string",
+    required: bool = False,
+    *,
+    choices: tuple[str, ...] = (),
+    help: str = "",
+) -> EventField:
+    return EventField(name, type_, required, choices=choices, help=help)
 
 
 _ID = _f("event_id", required=True, help="unique id of the event; re-loading it adds nothing")

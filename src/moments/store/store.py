@@ -223,7 +223,7 @@ class Store:
 
     def _duck(self) -> Any:
         """The raw DuckDB connection, for the few engine-specific fast paths of the store."""
-        return self.con.con  # type: ignore[attr-defined]
+        return self.con.con
 
     def sql(self, query: str) -> ibis.Table:
         return self.con.sql(query)
