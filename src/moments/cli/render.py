@@ -71,7 +71,7 @@ def table(
             justify="right" if c in numeric else "left",
             overflow="fold",
             max_width=48,
-            no_wrap=c.endswith("_id"),
+            no_wrap=c in numeric,  # never split a number; text folds when space is short
         )
     rows = data.to_pylist()
     for r in rows[:limit] if limit else rows:
