@@ -104,3 +104,21 @@ def verdict(ok: bool) -> str:
 def remove_db(path: Path) -> None:
     for p in (path, path.with_name(path.name + ".wal")):
         p.unlink(missing_ok=True)
+
+
+def retail_moments() -> tuple[list[str], list[str]]:
+    """The retail example journey's moment ids and their touchpoints' channels, in order.
+
+    Read with PyYAML alone, so that scripts measuring raw DuckDB do not import the library.
+    """
+    import yaml
+
+    path = Path(__file__).resolve().parent.parent / "src/moments/journey/examples"
+    journey = yaml.safe_load((path / "retail-store-visit.yaml").read_text(encoding="utf-8"))
+    pairs = [
+        (m["id"], tp["channel"])
+        for stage in journey["stages"]
+        for tp in stage["touchpoints"]
+        for m in tp["moments"]
+    ]
+    return [p[0] for p in pairs], [p[1] for p in pairs]

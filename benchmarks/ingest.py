@@ -26,32 +26,22 @@ from pathlib import Path
 from typing import Any
 
 import duckdb
-from _common import DATA, cpu_seconds, gib, machine_lines, peak_rss_self, remove_db, verdict
+from _common import (
+    DATA,
+    cpu_seconds,
+    gib,
+    machine_lines,
+    peak_rss_self,
+    remove_db,
+    retail_moments,
+    verdict,
+)
 
 RAW_MAX = 2.0  # library seconds / raw INSERT … SELECT seconds must be at most this
 RSS_MAX = 4 * 10**9  # peak resident memory of the library's load, bytes ("4 GB")
 
-MOMENT_IDS = [
-    "check-stock-online",
-    "find-parking",
-    "greeting",
-    "dressing-room",
-    "styling-advice",
-    "checkout",
-    "order-confirmation",
-    "returns-call",
-]
-CHANNELS = ["web", "store", "store", "store", "store", "store", "email", "phone"]
+MOMENT_IDS, CHANNELS = retail_moments()
 MEASURE_COLUMNS = ("queue_seconds", "greet_seconds")
-FIELDS = (
-    "event_id",
-    "customer_id",
-    "moment_id",
-    "occurred_at",
-    "channel",
-    "employee_id",
-    "location_id",
-)
 
 
 def _sql_list(items: list[str]) -> str:
@@ -125,8 +115,9 @@ def child_library(parquet: Path, db: Path, memory_limit: str | None, fresh: bool
 
 def child_raw(parquet: Path, db: Path, memory_limit: str | None) -> dict:
     """The same data landed in tables shaped like the store's, with no checks at all."""
-    from moments.store import Store
+    from moments.store import EVENT_KINDS, Store
 
+    fields = EVENT_KINDS["interaction"].field_names
     remove_db(db)
     Store.open(db).close()  # a fresh file with the store's tables (same columns and types)
     con = duckdb.connect(str(db))
@@ -139,7 +130,7 @@ def child_raw(parquet: Path, db: Path, memory_limit: str | None) -> dict:
     c0, t0 = cpu_seconds(), time.perf_counter()
     con.execute("BEGIN TRANSACTION")
     con.execute(
-        f"INSERT INTO interactions SELECT {', '.join(FIELDS)}, 'load-1' AS load_id FROM {src}"
+        f"INSERT INTO interactions SELECT {', '.join(fields)}, 'load-1' AS load_id FROM {src}"
     )
     con.execute(f"INSERT INTO measures {measures}")
     con.execute("COMMIT")

@@ -24,7 +24,17 @@ from typing import Any
 import duckdb
 import pandas as pd
 import pyarrow as pa
-from _common import DATA, gib, machine_lines, peak_rss_self, remove_db, summary, timed, verdict
+from _common import (
+    DATA,
+    gib,
+    machine_lines,
+    peak_rss_self,
+    remove_db,
+    retail_moments,
+    summary,
+    timed,
+    verdict,
+)
 
 import moments
 from moments.analytics.scorecard import DIMENSIONS, METRICS
@@ -38,17 +48,7 @@ COUNTS = ["lived", "judged", "negative", "neutral", "positive", "unknown"]
 SHARES = [m for m in METRICS if m not in COUNTS]
 ORDER = ["journey_id", "position", *[k for k in KEYS if k not in ("journey_id", "position")]]
 
-MOMENT_IDS = [
-    "check-stock-online",
-    "find-parking",
-    "greeting",
-    "dressing-room",
-    "styling-advice",
-    "checkout",
-    "order-confirmation",
-    "returns-call",
-]
-CHANNELS = ["web", "store", "store", "store", "store", "store", "email", "phone"]
+MOMENT_IDS, CHANNELS = retail_moments()
 
 
 def _sql_list(items: list[str]) -> str:
