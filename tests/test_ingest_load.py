@@ -339,3 +339,33 @@ def test_all_event_kinds_load(ws: moments.Workspace, tmp_path: Path) -> None:
         r = ws.load(write(tmp_path / f"{kind}.csv", text), kind)
         assert r.added >= 1, (kind, r.problems)
     assert "'refund' is not one of: purchase" in _quarantine(ws)[0][2]
+
+
+def test_append_rows_from_memory(ws: moments.Workspace) -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 3, 7, 16, 0, tzinfo=UTC)
+    rows = [
+        {
+            "event_id": "m1",
+            "customer_id": "c1",
+            "moment_id": "greeting",
+            "occurred_at": when,
+            "score": 5.0,
+        },
+        {
+            "event_id": "m2",
+            "customer_id": "c1",
+            "moment_id": "greeting",
+            "occurred_at": when,
+            "score": 9.0,
+        },
+    ]
+    r = ws.append("feedback", rows, source="survey form")
+    assert (r.rows_read, r.added, r.quarantined) == (2, 1, 1)
+    assert r.problems[0].line == 2 and r.problems[0].file == "survey form"
+    assert "outside the scale 1–5" in r.problems[0].what
+    again = ws.append("feedback", rows[:1])
+    assert (again.added, again.duplicates) == (0, 1)
+    with pytest.raises(InputError, match="no rows to load"):
+        ws.append("feedback", [])

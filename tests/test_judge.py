@@ -215,3 +215,21 @@ def test_judge_property_matches_the_journey_model(
             )
             expected = (BANDS[band], "rule")
         assert got[f"i{n}"] == expected
+
+
+def test_rejudge_only_some_lived_moments(loaded: moments.Workspace, tmp_path: Path) -> None:
+    before = {r["lived_id"]: r["judged_at"] for r in loaded.judgements().to_pyarrow().to_pylist()}
+    loaded.load(
+        write(
+            tmp_path / "f.csv",
+            "event_id,customer_id,moment_id,occurred_at,score,interaction_id\n"
+            "f9,c2,checkout,2026-03-08T09:00:00Z,5,i3\n",
+        ),
+        "feedback",
+    )
+    report = loaded.judge(lived_ids=["i3"])
+    assert report.lived == 1 and report.by_source == {"survey": 1}
+    rows = {r["lived_id"]: r for r in loaded.judgements().to_pyarrow().to_pylist()}
+    assert len(rows) == len(before)  # nothing lost, nothing doubled
+    assert (rows["i3"]["valence"], rows["i3"]["source"]) == ("positive", "survey")
+    assert all(rows[k]["judged_at"] == before[k] for k in before if k != "i3")

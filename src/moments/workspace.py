@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pyarrow as pa
 
 from moments import analytics
 from moments.errors import InputError, Problem
-from moments.ingest import LoadReport, Rules, event_kind, load_file
+from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
 from moments.journey.model import Journey
 from moments.judge import JudgeReport, judge
@@ -121,6 +122,12 @@ class Workspace:
             progress=progress,
         )
 
+    def append(
+        self, kind: str, rows: pa.Table | Sequence[Mapping[str, Any]], source: str = "<rows>"
+    ) -> LoadReport:
+        """Add events held in memory (Arrow or dicts), validated and de-duplicated like a file."""
+        return load_rows(self.store, rows, kind, self.rules(), source)
+
     def events(self, kind: str) -> ibis.Table:
         """The stored events of one kind: interaction, feedback, comment, outcome, case, contact."""
         return self.store.table(event_kind(kind).table)
@@ -134,11 +141,14 @@ class Workspace:
 
     # -- judgement -------------------------------------------------------------------------
     def judge(
-        self, text_backend: str | None = None, progress: Callable[[int], None] | None = None
+        self,
+        text_backend: str | None = None,
+        progress: Callable[[int], None] | None = None,
+        lived_ids: Sequence[str] | None = None,
     ) -> JudgeReport:
-        """Judge every lived moment again from the events and the current journeys."""
+        """Judge every lived moment again (or only ``lived_ids``) from the events and journeys."""
         backend = text_registry.get(text_backend or self.settings.text_backend)
-        return judge(self.store, self.journeys(), backend, progress)
+        return judge(self.store, self.journeys(), backend, progress, lived_ids)
 
     def judgements(self) -> ibis.Table:
         return self.store.table("judgements")

@@ -8,6 +8,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -165,14 +166,40 @@ def load_file(
     progress: Progress | None = None,
 ) -> LoadReport:
     """Load one file of events of ``kind``. Raises ``InputError`` when nothing can be read."""
-    ek = event_kind(kind)
-    mapping = dict(mapping or {})
     src = open_source(path, fmt, encoding, delimiter, progress)
-    file = str(path)
-    report = LoadReport(uuid.uuid4().hex[:16], file, ek.name)
+    return _load(store, src, kind, rules, dict(mapping or {}), ignore)
+
+
+def load_rows(
+    store: Store,
+    rows: pa.Table | Sequence[Mapping[str, Any]],
+    kind: str,
+    rules: Rules,
+    source: str = "<rows>",
+) -> LoadReport:
+    """Load events held in memory (Arrow or dicts) exactly as a file of them would be."""
+    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(list(rows))
+    if table.num_rows == 0:
+        raise InputError(Problem("no rows to load", "pass at least one event", source))
+    table = table.append_column(LINE, pa.array(range(1, table.num_rows + 1), pa.int64()))
+    src = SourceFile(Path(source), "rows", list(table.column_names[:-1]), chunks=iter([table]))
+    return _load(store, src, kind, rules, {}, ())
+
+
+def _load(
+    store: Store,
+    src: SourceFile,
+    kind: str,
+    rules: Rules,
+    mapping: dict[str, str],
+    ignore: Sequence[str],
+) -> LoadReport:
+    file = str(src.path)
     started = datetime.now(UTC)
     with contextlib.closing(src):
-        if src.format == "csv":  # the header is known: fail before reading a large file
+        ek = event_kind(kind)
+        report = LoadReport(uuid.uuid4().hex[:16], file, ek.name)
+        if src.columns:  # the header is known: fail before reading a large file
             _columns(src.columns, ek, rules, mapping, ignore, file)
         with _staged(store, src) as raw:
             if not src.columns:

@@ -122,9 +122,12 @@ def judgements_expr(
     text_judge: TextJudge | None = None,
     judged_at: datetime | None = None,
     progress: Callable[[int], None] | None = None,
+    lived_ids: Sequence[str] | None = None,
 ) -> ibis.Table:
     """The judgements table as an expression (materialised by :func:`judge`)."""
     lived = lived_moments(store)
+    if lived_ids is not None:
+        lived = lived.filter(lived.lived_id.isin(list(lived_ids) or [""]))
     standards = standard_table(journeys)
     surveys = survey_table(journeys)
     sv = survey_valence(lived, store.table("feedback"), surveys)
@@ -196,13 +199,27 @@ def judge(
     journeys: Sequence[Journey],
     text_judge: TextJudge | None = None,
     progress: Callable[[int], None] | None = None,
+    lived_ids: Sequence[str] | None = None,
 ) -> JudgeReport:
-    """Recompute every judgement in one transaction; returns counts by source and valence."""
-    expr = judgements_expr(store, journeys, text_judge, progress=progress)
-    with store.transaction():
-        store.replace("judgements", expr)
-    t = store.table("judgements")
-    report = JudgeReport(lived=store.count("judgements"))
+    """Recompute judgements in one transaction: all of them, or only those of ``lived_ids``
+    (e.g. the moment a survey answer just arrived for). Returns counts by source and valence
+    of the judgements recomputed."""
+    expr = judgements_expr(store, journeys, text_judge, progress=progress, lived_ids=lived_ids)
+    if lived_ids is None:
+        with store.transaction():
+            store.replace("judgements", expr)
+        t = store.table("judgements")
+    else:
+        fresh = store.materialize(expr)
+        try:
+            with store.transaction():
+                store.delete_in("judgements", "lived_id", list(lived_ids))
+                store.append("judgements", fresh)
+        finally:
+            store.drop_temp(fresh)
+        t = store.table("judgements")
+        t = t.filter(t.lived_id.isin(list(lived_ids) or [""]))
+    report = JudgeReport(lived=int(t.count().to_pyarrow().as_py()))
     report.by_source = {
         r["source"]: r["n"] for r in t.group_by("source").agg(n=t.count()).to_pyarrow().to_pylist()
     }

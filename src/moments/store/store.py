@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -137,6 +137,20 @@ class Store:
         """Delete the rows of a derived table whose ``column`` equals ``value``."""
         lit = value.replace("'", "''")
         self.con.raw_sql(f"DELETE FROM {_q(name)} WHERE {_q(column)} = '{lit}'")
+
+    def delete_in(self, name: str, column: str, values: Sequence[str]) -> None:
+        """Delete the rows of a derived table whose ``column`` is one of ``values``."""
+        if not values:
+            return
+        ids = memtable([{"v": v} for v in values], {"v": "string"})
+        tmp = self.materialize(ids)
+        try:
+            self.con.raw_sql(
+                f"DELETE FROM {_q(name)} WHERE {_q(column)} IN "
+                f"(SELECT v FROM {_q(tmp.get_name().split('.')[-1])})"
+            )
+        finally:
+            self.drop_temp(tmp)
 
     def sizes(self) -> dict[str, int]:
         return {name: self.count(name) for name in TABLES}
