@@ -1,6 +1,6 @@
 """defining-moments: find, measure and manage the defining moments of customer journeys."""
 
-from moments.errors import InputError, MomentsError, Problem, StoreError
+from moments.errors import InputError, MomentsError, NotFound, Problem, StoreError
 from moments.settings import Settings
 from moments.workspace import Workspace, open
 
@@ -9,6 +9,7 @@ __version__ = "0.1.0"
 __all__ = [
     "InputError",
     "MomentsError",
+    "NotFound",
     "Problem",
     "Settings",
     "StoreError",

@@ -54,3 +54,7 @@ class InputError(MomentsError):
 
 class StoreError(MomentsError):
     """The store cannot be opened or used as asked (wrong schema version, unknown engine)."""
+
+
+class NotFound(MomentsError):
+    """A named thing (moment, owner, journey) does not exist in the store."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +11,18 @@ import ibis
 import pyarrow as pa
 
 from moments import analytics
-from moments.errors import InputError, Problem
+from moments.analytics.scorecard import filtered
+from moments.errors import InputError, NotFound, Problem
 from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
-from moments.journey.model import Journey
+from moments.journey.model import Journey, Moment
 from moments.judge import JudgeReport, judge
 from moments.settings import Settings
 from moments.store import Store
 from moments.text import registry as text_registry
 
 When = date | datetime | str | None
+Filter = str | Sequence[str] | None
 
 
 class Workspace:
@@ -182,6 +184,115 @@ class Workspace:
     def customers(self, start: When = None, end: When = None) -> ibis.Table:
         """Per customer: negatives and their weakest moment."""
         return analytics.customers(self.judgements(), self.moments(), start, end)
+
+    # -- the dashboard's questions ---------------------------------------------------------
+    def moment(self, moment_id: str) -> tuple[Journey, Moment]:
+        """A registered moment and its journey; ``NotFound`` if no journey has it."""
+        for j in self.journeys():
+            for _, _, m in j.moments():
+                if m.id == moment_id:
+                    return j, m
+        raise NotFound(f"no moment '{moment_id}' in any registered journey")
+
+    def owner(self, owner_id: str) -> tuple[str, list[str]]:
+        """An owner's name and the ids of the moments they own; ``NotFound`` if none."""
+        rows = (
+            self.moments()
+            .filter(lambda t: t.owner_id == owner_id)
+            .order_by(["journey_id", "position"])
+            .to_pyarrow()
+            .to_pylist()
+        )
+        if not rows:
+            raise NotFound(f"no owner '{owner_id}' owns a moment in any registered journey")
+        return rows[0]["owner"], [r["moment_id"] for r in rows]
+
+    def totals(self, start: When = None, end: When = None, **equals: Filter) -> ibis.Table:
+        """One row: how many lived moments, how they landed, coverage and net."""
+        self._check(equals)
+        return analytics.totals(self._lived(equals), start=start, end=end, **self._own(equals))
+
+    def key_moments(self, start: When = None, end: When = None, **equals: Filter) -> ibis.Table:
+        return analytics.key_moments(self.scorecard("moment", start, end, **equals))
+
+    def weakest_moments(
+        self, start: When = None, end: When = None, limit: int = 5, **equals: Filter
+    ) -> ibis.Table:
+        return analytics.weakest_moments(
+            self.scorecard("moment", start, end, **equals), limit=limit
+        )
+
+    def movers(self, as_of: date | None = None, weeks: int = 4, **equals: Filter) -> ibis.Table:
+        """Moments whose net moved most: the last ``weeks`` weeks against the ones before."""
+        return analytics.movers(
+            self.judgements(), self.moments(), as_of or self.last_day(), weeks, filters=equals
+        )
+
+    def last_day(self) -> date:
+        """The day after the latest lived moment (the natural end of 'the last N weeks')."""
+        last = self.judgements().occurred_at.max().to_pyarrow().as_py()
+        return (last.date() if last else date.today()) + timedelta(days=1)
+
+    def evidence(
+        self,
+        moment_id: str | None = None,
+        owner_id: str | None = None,
+        valence: str | None = "negative",
+        search: str | None = None,
+        limit: int = 50,
+        start: When = None,
+        end: When = None,
+        **equals: Filter,
+    ) -> ibis.Table:
+        """Judged lived moments with reasons and words, newest first (negatives by default)."""
+        owned = self.owner(owner_id)[1] if owner_id else None
+        if moment_id is not None:
+            self.moment(moment_id)
+        texts = analytics.words({k: self.store.table(k) for k in ("comments", "feedback")})
+        return analytics.evidence(
+            self.judgements(),
+            texts,
+            moment_id,
+            owned,
+            valence,
+            search,
+            limit,
+            start=start,
+            end=end,
+            **equals,
+        )
+
+    def fix_first(
+        self, owner_id: str | None = None, start: When = None, end: When = None, **equals: Filter
+    ) -> ibis.Table:
+        """Moments by negatives × importance (for one owner, or all)."""
+        if owner_id:
+            self.owner(owner_id)
+            equals = {**equals, "owner_id": owner_id}
+        return analytics.fix_first(self.scorecard("moment", start, end, **equals))
+
+    def _check(self, equals: Mapping[str, Filter]) -> None:
+        cols = [*self.judgements().columns, *self.moments().columns]
+        bad = [k for k, v in equals.items() if v is not None and k not in cols]
+        if bad:
+            raise InputError(
+                Problem(
+                    f"cannot filter on '{bad[0]}'", f"use one of: {', '.join(cols)}", field=bad[0]
+                )
+            )
+
+    def _own(self, equals: Mapping[str, Filter]) -> dict[str, Filter]:
+        cols = self.judgements().columns
+        return {k: v for k, v in equals.items() if k in cols}
+
+    def _lived(self, equals: Mapping[str, Filter]) -> ibis.Table:
+        """Judgements, narrowed to moments matching any filter on moment columns."""
+        j = self.judgements()
+        on_moments = {k: v for k, v in equals.items() if k not in j.columns and v is not None}
+        if not on_moments:
+            return j
+        m = filtered(self.moments(), None, None, **on_moments)
+        return j.semi_join(m, "moment_id")
 
 
 def open(

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 import moments
 from moments.cli import render
+from moments.cli.survey import survey_app
 from moments.errors import InputError, MomentsError
 from moments.journey import check_journey, journey_schema
 from moments.store import EVENT_KINDS
@@ -30,6 +31,7 @@ journey_app = typer.Typer(
     help="Journey maps as code: check, add, list, and the JSON Schema.", no_args_is_help=True
 )
 app.add_typer(journey_app, name="journey")
+app.add_typer(survey_app, name="survey")
 
 out = Console(soft_wrap=True)  # messages stay one line each: easy to grep and copy
 err = Console(stderr=True, soft_wrap=True)
@@ -324,6 +326,7 @@ def demo(
         "moments-demo.duckdb"
     ),
     port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address for the dashboard.")] = "127.0.0.1",
     no_serve: Annotated[
         bool, typer.Option("--no-serve", help="Stop after printing the scorecard.")
     ] = False,
@@ -332,7 +335,7 @@ def demo(
     ] = 20_000,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same data).")] = 7,
 ) -> None:
-    """Generate a retailer's year of demo data, load it, judge it and print the scorecard."""
+    """Generate a year of demo data, load and judge it, print the scorecard, serve the dashboard."""
     from moments.demo.build import build_demo
 
     with _errors():
@@ -354,10 +357,28 @@ def demo(
     )
     out.print(f"Explore it: moments score --db {db} --by location --by week")
     if not no_serve:
-        out.print(
-            f"[dim]The web dashboard (port {port}) is not part of this version yet; "
-            "the scorecard above is the demo's result.[/]"
-        )
+        _serve(db, host, port)
+
+
+def _serve(db: str | Path | None, host: str, port: int) -> None:
+    import uvicorn
+
+    from moments.web.app import create_app
+
+    with _errors():
+        web = create_app(db)
+    out.print(f"Serving the dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C to stop)")
+    uvicorn.run(web, host=host, port=port, log_level="warning")
+
+
+@app.command()
+def serve(
+    db: DbOpt = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the dashboard, the customer survey and the JSON API (OpenAPI at /docs)."""
+    _serve(db, host, port)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ which adds one feedback event per link and re-judges that lived moment.
 """
 
 from moments.survey.answers import (
+    ALREADY,
     DEFAULT_QUESTION,
     AnswerResult,
     SurveyForm,
@@ -28,6 +29,7 @@ from moments.survey.tokens import (
 )
 
 __all__ = [
+    "ALREADY",
     "DEFAULT_QUESTION",
     "AnswerResult",
     "ExpiredToken",

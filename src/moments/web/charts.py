@@ -1,0 +1,103 @@
+"""Small server-drawn SVG charts, so pages need no charting library and no network."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from html import escape
+
+# A diverging palette that colour-blind readers can tell apart (ColorBrewer PuOr):
+# orange for expectations missed, grey for met, purple for exceeded.
+NEGATIVE = "#e66101"
+NEUTRAL = "#d9d9d9"
+POSITIVE = "#5e3c99"
+
+
+def _mix(a: str, b: str, t: float) -> str:
+    ca = [int(a[i : i + 2], 16) for i in (1, 3, 5)]
+    cb = [int(b[i : i + 2], 16) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(x + (y - x) * t):02x}" for x, y in zip(ca, cb, strict=True))
+
+
+def net_colour(net: float | None) -> str:
+    """Orange (net −1) through grey (0) to purple (+1); nets beyond ±0.5 saturate."""
+    if net is None:
+        return "#ffffff"
+    t = max(-1.0, min(1.0, net * 2))
+    return _mix(NEUTRAL, NEGATIVE, -t) if t < 0 else _mix(NEUTRAL, POSITIVE, t)
+
+
+def text_colour(net: float | None) -> str:
+    return "#ffffff" if net is not None and abs(net) > 0.3 else "#1a1a1a"
+
+
+def mix_bar(neg: float | None, neu: float | None, pos: float | None, width: int = 160) -> str:
+    """A stacked bar of the negative / neutral / positive shares."""
+    if neg is None or neu is None or pos is None:
+        return (
+            f'<svg class="bar" width="{width}" height="12" role="img" aria-label="no data"></svg>'
+        )
+    parts, x = [], 0.0
+    for share, colour in ((neg, NEGATIVE), (neu, NEUTRAL), (pos, POSITIVE)):
+        w = share * width
+        parts.append(f'<rect x="{x:.1f}" y="0" width="{w:.1f}" height="12" fill="{colour}"/>')
+        x += w
+    label = f"{neg:.0%} negative, {neu:.0%} neutral, {pos:.0%} positive"
+    return (
+        f'<svg class="bar" width="{width}" height="12" role="img" aria-label="{label}">'
+        f"<title>{label}</title>{''.join(parts)}</svg>"
+    )
+
+
+def line(
+    points: Sequence[tuple[str, float | None]],
+    width: int = 560,
+    height: int = 140,
+    label: str = "net by week",
+    lo: float = -1.0,
+    hi: float = 1.0,
+) -> str:
+    """A line chart of (label, value) points with a zero line; gaps where a value is None."""
+    pts = [(k, v) for k, v in points]
+    if not pts:
+        return '<p class="muted">No data for this period.</p>'
+    pad = 24
+    n = max(len(pts) - 1, 1)
+
+    def xy(i: int, v: float) -> tuple[float, float]:
+        x = pad + (width - 2 * pad) * i / n
+        y = pad + (height - 2 * pad) * (hi - v) / (hi - lo)
+        return x, y
+
+    segs: list[list[str]] = []
+    cur: list[str] = []
+    dots: list[str] = []
+    for i, (k, v) in enumerate(pts):
+        if v is None:
+            if cur:
+                segs.append(cur)
+            cur = []
+            continue
+        x, y = xy(i, v)
+        cur.append(f"{x:.1f},{y:.1f}")
+        dots.append(
+            f'<circle cx="{x:.1f}" cy="{y:.1f}" r="2.5"><title>{escape(k)}: '
+            f"{v * 100:+.0f}</title></circle>"
+        )
+    if cur:
+        segs.append(cur)
+    zero_y = xy(0, 0.0)[1]
+    lines = "".join(f'<polyline points="{" ".join(s)}"/>' for s in segs)
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}">'
+        f"<title>{escape(label)}</title>"
+        f'<line class="zero" x1="{pad}" x2="{width - pad}" '
+        f'y1="{zero_y:.1f}" y2="{zero_y:.1f}"/>'
+        f'<text x="2" y="{zero_y + 4:.1f}" class="axis">0</text>'
+        f'<text x="2" y="{pad + 4}" class="axis">+{hi * 100:.0f}</text>'
+        f'<text x="2" y="{height - pad + 4}" class="axis">{lo * 100:.0f}</text>'
+        f'<text x="{pad}" y="{height - 4}" class="axis">{escape(pts[0][0])}</text>'
+        f'<text x="{width - pad}" y="{height - 4}" class="axis" text-anchor="end">'
+        f"{escape(pts[-1][0])}</text>"
+        f'<g class="series">{lines}</g><g class="dots">{"".join(dots)}</g></svg>'
+    )

@@ -1,0 +1,151 @@
+"""HTML pages for people: overview, journey map, moment, owners. Each calls the Workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from moments.web import charts
+from moments.web.app import WorkspaceDep, templates
+from moments.web.filters import FiltersDep
+
+router = APIRouter(include_in_schema=False)
+
+
+def _rows(expr: Any) -> list[dict[str, Any]]:
+    return expr.to_pyarrow().to_pylist()
+
+
+def _trend_chart(rows: list[dict[str, Any]], label: str) -> str:
+    return charts.line([(str(r["week"]), r["net"]) for r in rows], label=label)
+
+
+def _context(ws: WorkspaceDep, f: FiltersDep, **extra: Any) -> dict[str, Any]:
+    locations = [
+        r["location_id"]
+        for r in _rows(ws.judgements().select("location_id").distinct().order_by("location_id"))
+        if r["location_id"]
+    ]
+    return {"filters": f, "locations": locations, "query": f.query(), **extra}
+
+
+@router.get("/", response_class=HTMLResponse)
+def overview(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
+    kw = f.kwargs()
+    total = _rows(ws.totals(**kw))[0]
+    weeks = _rows(ws.trend(period="week", **kw))
+    ctx = _context(
+        ws,
+        f,
+        title="Overview",
+        total=total,
+        trend=_trend_chart(weeks, "net by week, all moments"),
+        key=_rows(ws.key_moments(**kw)),
+        weakest=_rows(ws.weakest_moments(**kw)),
+        movers=_rows(ws.movers(location_id=kw["location_id"], channel=kw["channel"])),
+        moment_count=len(_rows(ws.moments().select("moment_id"))),
+    )
+    return templates.TemplateResponse(request, "overview.html", ctx)
+
+
+@router.get("/map", response_class=HTMLResponse)
+def journey_map(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
+    card = {r["moment_id"]: r for r in _rows(ws.scorecard("moment", **f.kwargs()))}
+    journeys = []
+    for j in ws.journeys():
+        stages = []
+        for s in j.stages:
+            tps = []
+            for tp in s.touchpoints:
+                tiles = [
+                    {"m": m, "owner": j.owner(m.owner).name, "card": card.get(m.id)}
+                    for m in tp.moments
+                ]
+                tps.append({"tp": tp, "tiles": tiles})
+            stages.append({"stage": s, "touchpoints": tps})
+        journeys.append({"journey": j, "stages": stages})
+    ctx = _context(ws, f, title="Journey map", journeys=journeys)
+    return templates.TemplateResponse(request, "map.html", ctx)
+
+
+@router.get("/moments/{moment_id}", response_class=HTMLResponse)
+def moment_page(
+    request: Request,
+    moment_id: str,
+    ws: WorkspaceDep,
+    f: FiltersDep,
+    q: Annotated[str | None, Query(description="Search the reasons and comments")] = None,
+) -> HTMLResponse:
+    journey, moment = ws.moment(moment_id)
+    kw = f.kwargs()
+    card = _rows(ws.scorecard("moment", moment_id=moment_id, **kw))
+    weeks = _rows(ws.trend(period="week", moment_id=moment_id, **kw))
+    standard = None
+    if moment.standard:
+        st = moment.standard
+        meas = journey.measures[st.measure]
+        unit = f" {meas.unit}" if meas.unit else ""
+        standard = {
+            "measure": st.measure,
+            "label": meas.label,
+            "exceeded": f"{st.exceeded}{unit}",
+            "met": f"{st.met}{unit}",
+        }
+    ctx = _context(
+        ws,
+        f,
+        title=moment.name,
+        journey=journey,
+        moment=moment,
+        owner=journey.owner(moment.owner),
+        card=card[0] if card else None,
+        trend=_trend_chart(weeks, f"net by week, {moment.id}"),
+        standard=standard,
+        survey=journey.survey_for(moment),
+        by_location=_rows(ws.scorecard(["moment", "location"], moment_id=moment_id, **kw)),
+        by_employee=_rows(
+            ws.scorecard(["moment", "employee"], moment_id=moment_id, **kw)
+            .filter(lambda t: t.employee_id.notnull())
+            .order_by(["net", "employee_id"])
+            .limit(15)
+        ),
+        negatives=_rows(ws.evidence(moment_id, search=q, limit=40, **kw)),
+        q=q or "",
+    )
+    return templates.TemplateResponse(request, "moment.html", ctx)
+
+
+@router.get("/owners", response_class=HTMLResponse)
+def owners(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
+    rows = _rows(ws.scorecard("owner", **f.kwargs()))
+    ctx = _context(ws, f, title="Owners", owners=rows)
+    return templates.TemplateResponse(request, "owners.html", ctx)
+
+
+@router.get("/owners/{owner_id}", response_class=HTMLResponse)
+def owner_page(request: Request, owner_id: str, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
+    name, moment_ids = ws.owner(owner_id)
+    kw = f.kwargs()
+    ranked = _rows(ws.fix_first(owner_id, **kw))
+    trends = {}
+    for mid in moment_ids:
+        weeks = _rows(ws.trend(period="week", moment_id=mid, **kw))
+        trends[mid] = charts.line(
+            [(str(r["week"]), r["net"]) for r in weeks],
+            width=220,
+            height=60,
+            label=f"net by week, {mid}",
+        )
+    ctx = _context(
+        ws,
+        f,
+        title=f"{name}: my moments",
+        owner_id=owner_id,
+        owner_name=name,
+        ranked=ranked,
+        trends=trends,
+        negatives=_rows(ws.evidence(owner_id=owner_id, limit=20, **kw)),
+    )
+    return templates.TemplateResponse(request, "owner.html", ctx)
