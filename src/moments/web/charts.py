@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from html import escape
 
@@ -55,11 +56,16 @@ def line(
     label: str = "net by week",
     lo: float = -1.0,
     hi: float = 1.0,
+    fit: bool = True,
 ) -> str:
     """A line chart of (label, value) points with a zero line; gaps where a value is None."""
     pts = [(k, v) for k, v in points]
     if not pts:
         return '<p class="muted">No data for this period.</p>'
+    if fit:  # a symmetric range around zero that fits the data, in steps of 25 points
+        top = max((abs(v) for _, v in pts if v is not None), default=0.25)
+        hi = min(1.0, max(0.25, math.ceil(top * 4) / 4))
+        lo = -hi
     pad = 24
     n = max(len(pts) - 1, 1)
 
