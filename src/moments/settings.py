@@ -37,6 +37,10 @@ class Settings(BaseSettings):
         "none",
         description="Text judge used for lived moments with only words as evidence ('none' = off).",
     )
+    secret_key: str | None = Field(
+        None,
+        description="Signs survey links; without it a random secret is kept in the store.",
+    )
     memory_limit: str | None = Field(
         None,
         description="Most memory the engine may use before spilling to disk, e.g. '4GB' "

@@ -17,6 +17,7 @@ from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
 from moments.journey.model import Journey, Moment
 from moments.judge import JudgeReport, judge
+from moments.judge.engine import answers
 from moments.settings import Settings
 from moments.store import Store
 from moments.text import registry as text_registry
@@ -39,6 +40,8 @@ class Workspace:
         self.store = store
         self.settings = settings or Settings()
         self._journeys: list[Journey] | None = None
+        # bumped by every write through this workspace, so callers can cache what they read
+        self.generation = 0
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -68,9 +71,11 @@ class Workspace:
             text = p.read_text(encoding="utf-8")
         except FileNotFoundError:
             raise InputError(Problem("no such file", "check the path", str(p))) from None
-        change = register_journey(self.store, text, str(p))
-        self._journeys = None
-        return change
+        try:
+            return register_journey(self.store, text, str(p))
+        finally:
+            self._journeys = None
+            self.generation += 1
 
     def journeys(self) -> list[Journey]:
         if self._journeys is None:
@@ -111,6 +116,7 @@ class Workspace:
         progress: Callable[[int], None] | None = None,
     ) -> LoadReport:
         """Load a CSV, JSONL or Parquet file of events of one kind; returns what happened."""
+        self.generation += 1
         return load_file(
             self.store,
             path,
@@ -128,6 +134,7 @@ class Workspace:
         self, kind: str, rows: pa.Table | Sequence[Mapping[str, Any]], source: str = "<rows>"
     ) -> LoadReport:
         """Add events held in memory (Arrow or dicts), validated and de-duplicated like a file."""
+        self.generation += 1
         return load_rows(self.store, rows, kind, self.rules(), source)
 
     def events(self, kind: str) -> ibis.Table:
@@ -150,6 +157,7 @@ class Workspace:
     ) -> JudgeReport:
         """Judge every lived moment again (or only ``lived_ids``) from the events and journeys."""
         backend = text_registry.get(text_backend or self.settings.text_backend)
+        self.generation += 1
         return judge(self.store, self.journeys(), backend, progress, lived_ids)
 
     def judgements(self) -> ibis.Table:
@@ -248,7 +256,7 @@ class Workspace:
         owned = self.owner(owner_id)[1] if owner_id else None
         if moment_id is not None:
             self.moment(moment_id)
-        texts = analytics.words({k: self.store.table(k) for k in ("comments", "feedback")})
+        texts = analytics.words(self.store.table("comments"), answers(self.store))
         return analytics.evidence(
             self.judgements(),
             texts,

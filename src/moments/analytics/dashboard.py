@@ -56,19 +56,14 @@ def movers(
     return j.order_by([ibis.desc(j.change.abs()), "moment_id"]).limit(limit)
 
 
-def words(store_tables: dict[str, ibis.Table]) -> ibis.Table:
-    """Every text about a lived moment: comments and survey-answer comments (lived_id, text)."""
-    c = store_tables["comments"]
-    c = c.filter(c.interaction_id.notnull())
-    f = store_tables["feedback"]
-    f = f.filter(f.comment.notnull())
+def words(comments: ibis.Table, answers: ibis.Table) -> ibis.Table:
+    """Every text about a lived moment (lived_id, text, said_at): comments on interactions and
+    survey-answer comments (``answers`` carry the lived_id they judge)."""
+    c = comments.filter(comments.interaction_id.notnull())
+    f = answers.filter(answers.comment.notnull())
     return ibis.union(
         c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
-        f.select(
-            lived_id=ibis.coalesce(f.interaction_id, f.event_id),
-            text=f.comment,
-            said_at=f.occurred_at,
-        ),
+        f.select(lived_id=f.lived_id, text=f.comment, said_at=f.occurred_at),
     )
 
 

@@ -74,14 +74,25 @@ def lived_moments(store: Store) -> ibis.Table:
     return ibis.union(from_i, from_f).select(*LIVED_COLUMNS)
 
 
+def answers(store: Store) -> ibis.Table:
+    """Survey answers with the ``lived_id`` they judge: their interaction when it is stored,
+    else the answer itself (as :func:`lived_moments` counts it)."""
+    f = store.table("feedback")
+    i = store.table("interactions").select(_stored="event_id")
+    j = f.left_join(i, f.interaction_id == i._stored)
+    return j.mutate(lived_id=ibis.ifelse(j._stored.notnull(), j.interaction_id, j.event_id)).drop(
+        "_stored"
+    )
+
+
 def _texts(store: Store, pending: ibis.Table) -> ibis.Table:
     """Words about lived moments still without a verdict: comments and answer comments."""
     c = store.table("comments")
     c = c.filter(c.interaction_id.notnull())
     ct = c.select(lived_id=c.interaction_id, text=c.text)
-    f = store.table("feedback")
+    f = answers(store)
     f = f.filter(f.comment.notnull())
-    ft = f.select(lived_id=ibis.coalesce(f.interaction_id, f.event_id), text=f.comment)
+    ft = f.select(lived_id=f.lived_id, text=f.comment)
     words = ibis.union(ct, ft)
     j = pending.join(words, "lived_id")
     return j.select("lived_id", "moment_id", "text")
@@ -130,7 +141,7 @@ def judgements_expr(
         lived = lived.filter(lived.lived_id.isin(list(lived_ids) or [""]))
     standards = standard_table(journeys)
     surveys = survey_table(journeys)
-    sv = survey_valence(lived, store.table("feedback"), surveys)
+    sv = survey_valence(lived, answers(store), surveys)
     rv = rule_valence(lived, store.table("measures"), standards)
     j = lived.left_join(sv, "lived_id").drop("lived_id_right")
     j = j.left_join(rv, "lived_id").drop("lived_id_right")

@@ -101,10 +101,11 @@ def standard_table(journeys: Sequence[Journey]) -> ibis.Table:
     return memtable(rows, schema)
 
 
-def survey_valence(lived: ibis.Table, feedback: ibis.Table, surveys: ibis.Table) -> ibis.Table:
-    """Per lived moment with an answer: the latest answer's valence (lived_id, valence, reason)."""
-    fb = feedback.mutate(lived_id=ibis.coalesce(feedback.interaction_id, feedback.event_id))
-    fb = fb.semi_join(lived, fb.lived_id == lived.lived_id)
+def survey_valence(lived: ibis.Table, answers: ibis.Table, surveys: ibis.Table) -> ibis.Table:
+    """Per lived moment with an answer: the latest answer's valence (lived_id, valence, reason).
+
+    ``answers`` are feedback events with the ``lived_id`` each one judges."""
+    fb = answers.semi_join(lived, answers.lived_id == lived.lived_id)
     ranked = fb.mutate(
         _n=ibis.row_number().over(
             group_by="lived_id", order_by=[ibis.desc("occurred_at"), ibis.desc("event_id")]

@@ -79,7 +79,7 @@ def survey_links(
     todo: list[tuple[str, str, str | None]] = []
     for n, row in enumerate(rows, start=1):
         line = row.get("line")
-        where = "" if line is not None or file else f"row {n}: "
+        where = "" if line is not None else f"row {n}: "
         customer, moment = _text(row, "customer_id"), _text(row, "moment_id")
         missing = [k for k, v in (("customer_id", customer), ("moment_id", moment)) if v is None]
         for key in missing:

@@ -17,6 +17,7 @@ import moments
 from moments.errors import InputError, MomentsError, NotFound
 from moments.settings import Settings
 from moments.web import charts
+from moments.web.cache import ResponseCache
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -55,7 +56,9 @@ def create_app(url: str | Path | None = None, settings: Settings | None = None) 
         description="Defining moments of your customer journeys: scorecards, evidence, surveys.",
         version=moments.__version__,
     )
-    app.state.shared = _Shared(moments.open(url, settings=settings, create=False))
+    shared = _Shared(moments.open(url, settings=settings, create=False))
+    app.state.shared = shared
+    app.add_middleware(ResponseCache, generation=lambda: shared.ws.generation)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
     app.include_router(survey.router)
