@@ -94,7 +94,8 @@ def test_columns_are_the_event_kinds_fields_plus_measures(small: DemoData) -> No
 
 
 def test_ids_are_unique_and_ordered_by_time(small: DemoData) -> None:
-    for prefix, table in zip(("int-", "fb-", "com-", "out-"), small.tables().values(), strict=True):
+    timed = [small.interactions, small.feedback, small.comments, small.outcomes]
+    for prefix, table in zip(("int-", "fb-", "com-", "out-"), timed, strict=True):
         ids = table["event_id"].to_pylist()
         assert len(set(ids)) == len(ids) and all(i.startswith(prefix) for i in ids)
         assert ids == sorted(ids)
@@ -102,6 +103,11 @@ def test_ids_are_unique_and_ordered_by_time(small: DemoData) -> None:
         assert (np.diff(ts.astype(np.int64)) >= 0).all()
     customers = set(small.interactions["customer_id"].to_pylist())
     assert len(customers) == 2000 and min(customers) == "c-00001"
+    # one profile per customer, numbered like the customer, segment by store visits
+    profiles = small.customers.to_pylist()
+    assert [p["customer_id"] for p in profiles] == sorted(customers)
+    assert all(p["event_id"] == "cust-" + p["customer_id"][2:].zfill(8) for p in profiles)
+    assert {p["segment"] for p in profiles} == {"new", "regular", "loyal"}
 
 
 def test_moments_channels_locations_and_employees(small: DemoData) -> None:

@@ -332,6 +332,8 @@ def test_all_event_kinds_load(ws: moments.Workspace, tmp_path: Path) -> None:
         "o2,c1,2026-01-01T00:00:00Z,refund,1,,,\n",
         "case": "event_id,case_id,customer_id,occurred_at,status,moment_id,owner_id\n"
         "x1,k1,c1,2026-01-01T00:00:00Z,opened,checkout,store-ops\n",
+        "customer": "event_id,customer_id,occurred_at,segment,email,phone,time_zone\n"
+        "p1,c1,2026-01-01T00:00:00Z,loyal,a@example.com,+44 20 7946 0000,Europe/London\n",
         "contact": "event_id,customer_id,occurred_at,channel,direction,purpose\n"
         "t1,c1,2026-01-01T00:00:00Z,email,outbound,service recovery\n",
     }

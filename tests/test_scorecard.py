@@ -111,3 +111,23 @@ def test_results_are_dataframes_and_arrow(loaded: moments.Workspace) -> None:
     df = loaded.scorecard(by="moment").to_pandas()
     assert list(df["moment_id"])[:1] == ["greeting"]
     assert loaded.scorecard(by="owner").to_pyarrow().num_rows == 2
+
+
+def test_segment_dimension_and_filter_use_the_latest_profile(
+    loaded: moments.Workspace, tmp_path: Path
+) -> None:
+    loaded.load(
+        write(
+            tmp_path / "c.csv",
+            "event_id,customer_id,occurred_at,segment,email\n"
+            "p1,c1,2026-01-01T00:00:00Z,new,a@example.com\n"
+            "p2,c1,2026-03-01T00:00:00Z,loyal,a@example.com\n"  # c1's latest: loyal
+            "p3,c2,2026-01-01T00:00:00Z,new,\n",
+        ),
+        "customer",
+    )
+    got = {r["segment"]: r["lived"] for r in loaded.scorecard("segment").to_pyarrow().to_pylist()}
+    assert got == {"loyal": 2, "new": 2, None: 3}  # c3 and c9 have no profile
+    only = loaded.scorecard("moment", segment="new").to_pyarrow().to_pylist()
+    assert {r["moment_id"]: r["lived"] for r in only} == {"greeting": 1, "checkout": 1}
+    assert loaded.totals(segment="loyal").to_pyarrow().to_pylist()[0]["lived"] == 2

@@ -82,3 +82,15 @@ def test_staged_chunks_union_columns(db: Path) -> None:
     with Store.open(db) as s, s.staged_chunks(iter(chunks)) as t:
         rows = t.order_by("_line").to_pyarrow().to_pylist()
     assert rows == [{"a": "1", "_line": 2, "b": None}, {"a": None, "_line": 3, "b": "x"}]
+
+
+def test_a_version_1_store_is_upgraded_in_place(db: Path) -> None:
+    """v2 only added the customers table: an older store gains it and keeps its data."""
+    with Store.open(db) as s:
+        s.con.raw_sql("DROP TABLE customers")
+        s.con.raw_sql("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
+        s.append("meta", pa.table({"key": ["kept"], "value": ["yes"]}))
+    with Store.open(db) as s:
+        assert s.meta("schema_version") == str(SCHEMA_VERSION)
+        assert "customers" in s.con.list_tables()
+        assert s.meta("kept") == "yes"

@@ -163,6 +163,25 @@ class Workspace:
     def judgements(self) -> ibis.Table:
         return self.store.table("judgements")
 
+    def profiles(self) -> ibis.Table:
+        """Each customer's current profile: their latest ``customer`` event."""
+        c = self.store.table("customers")
+        ranked = c.mutate(
+            _n=ibis.row_number().over(
+                group_by="customer_id", order_by=[ibis.desc("occurred_at"), ibis.desc("event_id")]
+            )
+        )
+        return ranked.filter(ranked._n == 0).drop("_n")
+
+    def _judged(self, by: str | Sequence[str] | None, equals: Mapping[str, Filter]) -> ibis.Table:
+        """Judgements, with the customer's current segment when the question needs it."""
+        dims = [by] if isinstance(by, str) else list(by or [])
+        j = self.judgements()
+        if "segment" in dims or equals.get("segment") is not None:
+            seg = self.profiles().select("customer_id", "segment")
+            j = j.left_join(seg, "customer_id").drop("customer_id_right")
+        return j
+
     # -- analytics -------------------------------------------------------------------------
     def scorecard(
         self,
@@ -173,7 +192,7 @@ class Workspace:
     ) -> ibis.Table:
         """Lived, judged, valence counts and shares, coverage and net per ``by``."""
         return analytics.scorecard(
-            self.judgements(), self.moments(), by, start=start, end=end, **equals
+            self._judged(by, equals), self.moments(), by, start=start, end=end, **equals
         )
 
     def trend(
@@ -186,7 +205,7 @@ class Workspace:
     ) -> ibis.Table:
         """The scorecard per week (or day, month), optionally per another dimension."""
         return analytics.trend(
-            self.judgements(), self.moments(), by, period, start=start, end=end, **equals
+            self._judged(by, equals), self.moments(), by, period, start=start, end=end, **equals
         )
 
     def customers(self, start: When = None, end: When = None) -> ibis.Table:
@@ -233,7 +252,11 @@ class Workspace:
     def movers(self, as_of: date | None = None, weeks: int = 4, **equals: Filter) -> ibis.Table:
         """Moments whose net moved most: the last ``weeks`` weeks against the ones before."""
         return analytics.movers(
-            self.judgements(), self.moments(), as_of or self.last_day(), weeks, filters=equals
+            self._judged(None, equals),
+            self.moments(),
+            as_of or self.last_day(),
+            weeks,
+            filters=equals,
         )
 
     def last_day(self) -> date:
@@ -258,7 +281,7 @@ class Workspace:
             self.moment(moment_id)
         texts = analytics.words(self.store.table("comments"), answers(self.store))
         return analytics.evidence(
-            self.judgements(),
+            self._judged(None, equals),
             texts,
             moment_id,
             owned,
@@ -280,7 +303,7 @@ class Workspace:
         return analytics.fix_first(self.scorecard("moment", start, end, **equals))
 
     def _check(self, equals: Mapping[str, Filter]) -> None:
-        cols = [*self.judgements().columns, *self.moments().columns]
+        cols = [*self.judgements().columns, "segment", *self.moments().columns]
         bad = [k for k, v in equals.items() if v is not None and k not in cols]
         if bad:
             raise InputError(
@@ -290,12 +313,12 @@ class Workspace:
             )
 
     def _own(self, equals: Mapping[str, Filter]) -> dict[str, Filter]:
-        cols = self.judgements().columns
+        cols = [*self.judgements().columns, "segment"]
         return {k: v for k, v in equals.items() if k in cols}
 
     def _lived(self, equals: Mapping[str, Filter]) -> ibis.Table:
         """Judgements, narrowed to moments matching any filter on moment columns."""
-        j = self.judgements()
+        j = self._judged(None, equals)
         on_moments = {k: v for k, v in equals.items() if k not in j.columns and v is not None}
         if not on_moments:
             return j

@@ -37,6 +37,7 @@ DIMENSIONS: dict[str, tuple[str, ...]] = {
     "location": ("location_id",),
     "employee": ("employee_id", "location_id"),
     "channel": ("channel",),
+    "segment": ("segment",),
     "customer": ("customer_id",),
     "day": ("day",),
     "week": ("week",),

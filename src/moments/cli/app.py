@@ -285,7 +285,7 @@ def score(
             "--by",
             "-b",
             help="moment, touchpoint, stage, journey, owner, location, "
-            "employee, channel, customer, day, week, month (repeatable).",
+            "employee, channel, segment, customer, day, week, month (repeatable).",
         ),
     ] = None,
     start: Annotated[str | None, typer.Option(help="From this date (inclusive).")] = None,
@@ -293,6 +293,9 @@ def score(
     location: Annotated[list[str] | None, typer.Option(help="Only these locations.")] = None,
     channel: Annotated[list[str] | None, typer.Option(help="Only these channels.")] = None,
     journey: Annotated[list[str] | None, typer.Option(help="Only these journeys.")] = None,
+    segment: Annotated[
+        list[str] | None, typer.Option(help="Only customers in these segments.")
+    ] = None,
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """The scorecard: lived, judged, negative/neutral/positive shares, coverage and net."""
@@ -304,6 +307,7 @@ def score(
             location_id=location,
             channel=channel,
             journey_id=journey,
+            segment=segment,
         )
         _emit(t.to_pyarrow(), output, f"Scorecard by {', '.join(by or ['moment'])}", True)
 

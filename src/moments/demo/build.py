@@ -13,7 +13,7 @@ from rich.console import Console
 import moments
 from moments.workspace import Workspace
 
-KINDS = ("interaction", "feedback", "comment", "outcome")
+KINDS = ("customer", "interaction", "feedback", "comment", "outcome")
 
 
 def example_journey(name: str = "retail-store-visit") -> Path:

@@ -105,6 +105,7 @@ class DemoData:
     feedback: pa.Table
     comments: pa.Table
     outcomes: pa.Table
+    customers: pa.Table
     start: dt.date
     end: dt.date
 
@@ -115,6 +116,7 @@ class DemoData:
             "feedback": self.feedback,
             "comment": self.comments,
             "outcome": self.outcomes,
+            "customer": self.customers,
         }
 
     def write(
@@ -183,4 +185,37 @@ def generate(
     s = sim.Simulation(rng, journey, customers, days, end or DEFAULT_END)
     visits = s.run()
     last = s.start + dt.timedelta(days=days - 1)
-    return DemoData(journey, *build_tables(s, visits, journey, rng), s.start, last)
+    interactions, feedback, comments, outcomes = build_tables(s, visits, journey, rng)
+    profiles = customer_profiles(interactions)
+    return DemoData(journey, interactions, feedback, comments, outcomes, profiles, s.start, last)
+
+
+SEGMENTS = (("loyal", 6), ("regular", 3), ("new", 0))  # by store visits in the period, at least
+
+
+def customer_profiles(interactions: pa.Table) -> pa.Table:
+    """One profile per customer, as of their first lived moment: a segment by how many days
+    they visited a store (loyal ≥ 6, regular ≥ 3, else new), a demo e-mail, phone and zone."""
+    df = interactions.select(["customer_id", "occurred_at", "channel"]).to_pandas()
+    first = df.groupby("customer_id")["occurred_at"].min()
+    store = df[df["channel"] == "store"]
+    days = store.assign(day=store["occurred_at"].dt.date).groupby("customer_id")["day"].nunique()
+    days = days.reindex(first.index, fill_value=0)
+    segment = np.select(
+        [days.to_numpy() >= n for _, n in SEGMENTS], [name for name, _ in SEGMENTS], "new"
+    )
+    ids = first.index.to_numpy()
+    numbers = np.array([int(c.split("-")[1]) for c in ids])
+    schema = EVENT_KINDS["customer"].schema.to_pyarrow()
+    return pa.table(
+        {
+            "event_id": [f"cust-{n:08d}" for n in numbers],
+            "customer_id": ids,
+            "occurred_at": pa.array(first.to_numpy(), pa.timestamp("us", tz="UTC")),
+            "segment": segment,
+            "email": [f"customer{n}@example.com" for n in numbers],
+            "phone": [f"+44 7700 9{n:05d}" for n in numbers],
+            "time_zone": ["Europe/London"] * len(ids),
+        },
+        schema=schema.remove(schema.get_field_index("load_id")),
+    )

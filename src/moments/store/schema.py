@@ -11,7 +11,10 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.datatypes as dt
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+# Versions a store may be at and still be opened: each later version only added tables, which
+# Store.open creates, then records the new version (v2 added the `customers` profiles).
+ADDITIVE_SINCE = 1
 
 TS = dt.Timestamp(timezone="UTC")
 
@@ -158,6 +161,20 @@ EVENT_KINDS: dict[str, EventKind] = {
             ),
             moment_field="moment_id",
             doc="a case opened, updated or closed for a moment's owner",
+        ),
+        EventKind(
+            "customer",
+            "customers",
+            (
+                _ID,
+                _CUSTOMER,
+                _f("occurred_at", "timestamp", required=True, help="when the profile was true"),
+                _f("segment", help="e.g. new, regular, loyal; filters every scorecard"),
+                _f("email"),
+                _f("phone"),
+                _f("time_zone", help="IANA zone, e.g. Europe/London"),
+            ),
+            doc="a customer's profile as of a time; the latest one per customer is current",
         ),
         EventKind(
             "contact",

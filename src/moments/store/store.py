@@ -14,7 +14,7 @@ import pyarrow as pa
 from ibis.backends import BaseBackend
 
 from moments.errors import InputError, Problem, StoreError
-from moments.store.schema import SCHEMA_VERSION, TABLES
+from moments.store.schema import ADDITIVE_SINCE, SCHEMA_VERSION, TABLES
 
 
 def parse_url(url: str | Path) -> tuple[str, str]:
@@ -83,19 +83,29 @@ class Store:
 
     def _ensure_schema(self) -> None:
         existing = set(self.con.list_tables())
+        upgrade = False
         if "meta" in existing:
             found = self.meta("schema_version")
-            if found != str(SCHEMA_VERSION):
+            upgrade = (
+                found is not None
+                and found.isdigit()
+                and (ADDITIVE_SINCE <= int(found) < SCHEMA_VERSION)
+            )
+            if found != str(SCHEMA_VERSION) and not upgrade:
                 raise StoreError(
                     f"{self.location} has schema version {found}, this moments has "
                     f"{SCHEMA_VERSION}; use a matching version of moments or export and re-load"
                 )
         missing = [name for name in TABLES if name not in existing]
-        if not missing:
+        if not missing and not upgrade:
             return
         with self.transaction():
             for name in missing:
                 self.con.create_table(name, schema=TABLES[name])
+            if upgrade:
+                self.con.raw_sql(
+                    f"UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'"
+                )
             if "meta" in missing:
                 now = datetime.now(UTC).isoformat()
                 self.con.insert(

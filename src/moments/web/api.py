@@ -25,6 +25,7 @@ Dimension = Literal[
     "employee",
     "channel",
     "customer",
+    "segment",
     "day",
     "week",
     "month",

@@ -17,6 +17,7 @@ class Filters:
     end: date | None = None
     location: str | None = None
     channel: str | None = None
+    segment: str | None = None
 
     def kwargs(self) -> dict[str, Any]:
         """Keyword arguments for the Workspace's analyses."""
@@ -25,6 +26,7 @@ class Filters:
             "end": self.end,
             "location_id": self.location or None,
             "channel": self.channel or None,
+            "segment": self.segment or None,
         }
 
     def query(self) -> str:
@@ -56,8 +58,11 @@ def get_filters(
             description="Only lived moments on this channel",
         ),
     ] = None,
+    segment: Annotated[str | None, Query(description="Only customers in this segment")] = None,
 ) -> Filters:
-    return Filters(_day(start, "start"), _day(end, "end"), location or None, channel or None)
+    return Filters(
+        _day(start, "start"), _day(end, "end"), location or None, channel or None, segment or None
+    )
 
 
 FiltersDep = Annotated[Filters, Depends(get_filters)]

@@ -28,7 +28,18 @@ def _context(ws: WorkspaceDep, f: FiltersDep, **extra: Any) -> dict[str, Any]:
         for r in _rows(ws.judgements().select("location_id").distinct().order_by("location_id"))
         if r["location_id"]
     ]
-    return {"filters": f, "locations": locations, "query": f.query(), **extra}
+    segments = [
+        r["segment"]
+        for r in _rows(ws.profiles().select("segment").distinct().order_by("segment"))
+        if r["segment"]
+    ]
+    return {
+        "filters": f,
+        "locations": locations,
+        "segments": segments,
+        "query": f.query(),
+        **extra,
+    }
 
 
 @router.get("/", response_class=HTMLResponse)
@@ -44,7 +55,9 @@ def overview(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
         trend=_trend_chart(weeks, "net by week, all moments"),
         key=_rows(ws.key_moments(**kw)),
         weakest=_rows(ws.weakest_moments(**kw)),
-        movers=_rows(ws.movers(location_id=kw["location_id"], channel=kw["channel"])),
+        movers=_rows(
+            ws.movers(location_id=kw["location_id"], channel=kw["channel"], segment=kw["segment"])
+        ),
         moment_count=len(_rows(ws.moments().select("moment_id"))),
     )
     return templates.TemplateResponse(request, "overview.html", ctx)
