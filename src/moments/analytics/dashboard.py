@@ -10,7 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
-from moments.analytics.scorecard import _check_filters, _counts, _shares, filtered, scorecard
+from moments.analytics.scorecard import _check_filters, _shares, filtered, scorecard
 
 KEY_IMPORTANCE = 4  # stated importance at or above which a moment counts as key
 
@@ -18,8 +18,16 @@ KEY_IMPORTANCE = 4  # stated importance at or above which a moment counts as key
 def totals(judgements: ibis.Table, **kw: object) -> ibis.Table:
     """One row: lived, judged, counts, shares, coverage and net over everything selected."""
     t = filtered(judgements, **kw)  # type: ignore[arg-type]
-    t = t.mutate(_all=ibis.literal("all"))
-    return _shares(_counts(t, ["_all"]), ["_all"]).drop("_all")
+    v = t.valence
+    # aggregate() without groups gives one row even for an empty selection (sums are null)
+    agg = t.aggregate(
+        lived=t.count(),
+        negative=(v == "negative").sum().fill_null(0),
+        neutral=(v == "neutral").sum().fill_null(0),
+        positive=(v == "positive").sum().fill_null(0),
+        unknown=(v == "unknown").sum().fill_null(0),
+    )
+    return _shares(agg, [])
 
 
 def key_moments(card: ibis.Table) -> ibis.Table:
@@ -61,9 +69,13 @@ def words(comments: ibis.Table, answers: ibis.Table) -> ibis.Table:
     survey-answer comments (``answers`` carry the lived_id they judge)."""
     c = comments.filter(comments.interaction_id.notnull())
     f = answers.filter(answers.comment.notnull())
-    return ibis.union(
+    both = ibis.union(
         c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
         f.select(lived_id=f.lived_id, text=f.comment, said_at=f.occurred_at),
+    )
+    # one row per lived moment, however many texts were written about it
+    return both.group_by("lived_id").agg(
+        text=both.text.group_concat(" · "), said_at=both.said_at.max()
     )
 
 

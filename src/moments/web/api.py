@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from moments.analytics import DIMENSIONS
 from moments.errors import InputError, Problem
@@ -62,6 +62,8 @@ def scorecard(
 ) -> list[dict[str, Any]]:
     if moment:
         ws.moment(moment)
+    if owner:
+        ws.owner(owner)
     return _rows(ws.scorecard(by, moment_id=moment, owner_id=owner, **f.kwargs()))
 
 
@@ -121,7 +123,8 @@ def customers(
 
 
 class Answer(BaseModel):
-    score: float = Field(description="On the moment's survey scale")
+    # strict: JSON true/false or "4" are not numbers on a scale
+    score: StrictInt | StrictFloat = Field(description="On the moment's survey scale")
     comment: str | None = None
 
 

@@ -88,8 +88,9 @@ def create_app(url: str | Path | None = None, settings: Settings | None = None) 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         err = exc.errors()[0]
-        names = [p for p in err.get("loc", ()) if isinstance(p, str)]
-        field = names[-1] if len(names) > 1 else None  # loc is ("query", name, index...)
+        loc = err.get("loc", ())
+        # loc is (where, name, …): ("query", "by", 0), ("body", "score", "int")
+        field = str(loc[1]) if len(loc) > 1 else None
         message = f"{field}: {err['msg']}" if field else err["msg"]
         if _wants_json(request):
             return JSONResponse({"message": message, "field": field}, status_code=422)

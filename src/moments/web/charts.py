@@ -27,8 +27,28 @@ def net_colour(net: float | None) -> str:
     return _mix(NEUTRAL, NEGATIVE, -t) if t < 0 else _mix(NEUTRAL, POSITIVE, t)
 
 
+def _luminance(colour: str) -> float:
+    """WCAG relative luminance of a #rrggbb colour."""
+
+    def channel(c: int) -> float:
+        x = c / 255
+        return x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4
+
+    r, g, b = (channel(int(colour[i : i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG contrast ratio of two #rrggbb colours (1 to 21)."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
 def text_colour(net: float | None) -> str:
-    return "#ffffff" if net is not None and abs(net) > 0.3 else "#1a1a1a"
+    """Dark or white text, whichever reads better (higher WCAG contrast) on the tile."""
+    bg = net_colour(net)
+    dark, light = "#1a1a1a", "#ffffff"
+    return dark if contrast(dark, bg) >= contrast(light, bg) else light
 
 
 def mix_bar(neg: float | None, neu: float | None, pos: float | None, width: int = 160) -> str:
@@ -66,7 +86,8 @@ def line(
         top = max((abs(v) for _, v in pts if v is not None), default=0.25)
         hi = min(1.0, max(0.25, math.ceil(top * 4) / 4))
         lo = -hi
-    pad = 24
+    small = height < 100  # a sparkline: no axis labels, little margin
+    pad = 4 if small else 24
     n = max(len(pts) - 1, 1)
 
     def xy(i: int, v: float) -> tuple[float, float]:
@@ -93,17 +114,20 @@ def line(
         segs.append(cur)
     zero_y = xy(0, 0.0)[1]
     lines = "".join(f'<polyline points="{" ".join(s)}"/>' for s in segs)
-    return (
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'aria-label="{escape(label)}">'
-        f"<title>{escape(label)}</title>"
-        f'<line class="zero" x1="{pad}" x2="{width - pad}" '
-        f'y1="{zero_y:.1f}" y2="{zero_y:.1f}"/>'
+    axis = (
         f'<text x="2" y="{zero_y + 4:.1f}" class="axis">0</text>'
         f'<text x="2" y="{pad + 4}" class="axis">+{hi * 100:.0f}</text>'
         f'<text x="2" y="{height - pad + 4}" class="axis">{lo * 100:.0f}</text>'
         f'<text x="{pad}" y="{height - 4}" class="axis">{escape(pts[0][0])}</text>'
         f'<text x="{width - pad}" y="{height - 4}" class="axis" text-anchor="end">'
         f"{escape(pts[-1][0])}</text>"
-        f'<g class="series">{lines}</g><g class="dots">{"".join(dots)}</g></svg>'
+    )
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(label)}">'
+        f"<title>{escape(label)}</title>"
+        f'<line class="zero" x1="{pad}" x2="{width - pad}" '
+        f'y1="{zero_y:.1f}" y2="{zero_y:.1f}"/>'
+        + ("" if small else axis)
+        + f'<g class="series">{lines}</g><g class="dots">{"".join(dots)}</g></svg>'
     )

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from moments.errors import InputError
 from moments.survey import (
     ALREADY,
+    ExpiredToken,
     TokenError,
     already_answered,
     read_token,
@@ -17,17 +18,22 @@ from moments.survey import (
     store_secret,
     survey_form,
 )
+from moments.survey.answers import MAX_COMMENT
 from moments.web.app import WorkspaceDep, templates
 
 router = APIRouter(include_in_schema=False)
 
 
-def _invalid(request: Request, exc: TokenError) -> HTMLResponse:
+def _invalid(request: Request, exc: TokenError | InputError) -> HTMLResponse:
+    if isinstance(exc, TokenError):
+        message, status = str(exc), 410 if isinstance(exc, ExpiredToken) else 400
+    else:  # a well-signed link to a moment that is no longer surveyed: no staff details
+        message, status = "This survey is no longer available.", 410
     return templates.TemplateResponse(
         request,
         "survey_invalid.html",
-        {"title": "Survey link", "message": str(exc)},
-        status_code=410 if "expired" in str(exc).lower() else 400,
+        {"title": "Survey link", "message": message},
+        status_code=status,
     )
 
 
@@ -35,15 +41,17 @@ def _invalid(request: Request, exc: TokenError) -> HTMLResponse:
 def survey_page(request: Request, token: str, ws: WorkspaceDep) -> HTMLResponse:
     try:
         invite = read_token(store_secret(ws), token)
-    except TokenError as exc:
+        form = survey_form(ws, invite)
+    except (TokenError, InputError) as exc:
         return _invalid(request, exc)
-    form = survey_form(ws, invite)
     if already_answered(ws, token):
         return templates.TemplateResponse(
             request, "survey_done.html", {"title": "Thank you", "message": ALREADY}
         )
     return templates.TemplateResponse(
-        request, "survey.html", {"title": "Your view", "form": form, "token": token}
+        request,
+        "survey.html",
+        {"title": "Your view", "form": form, "token": token, "max_comment": MAX_COMMENT},
     )
 
 
@@ -57,9 +65,9 @@ def survey_submit(
 ) -> HTMLResponse:
     try:
         invite = read_token(store_secret(ws), token)
-    except TokenError as exc:
+        form = survey_form(ws, invite)
+    except (TokenError, InputError) as exc:
         return _invalid(request, exc)
-    form = survey_form(ws, invite)
     try:
         result = record_answer(ws, token, score, comment)
     except InputError as exc:
@@ -70,7 +78,9 @@ def survey_submit(
                 "title": "Your view",
                 "form": form,
                 "token": token,
-                "error": exc.problems[0].what,
+                "error": exc.problems[0].what
+                + (f" — {exc.problems[0].fix}" if exc.problems[0].fix else ""),
+                "max_comment": MAX_COMMENT,
                 "score": score,
                 "comment": comment,
             },
