@@ -10,13 +10,13 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
 import moments
 from moments.cli import render
+from moments.cli.common import DbOpt, err, errors, out
 from moments.cli.survey import survey_app
-from moments.errors import InputError, MomentsError
+from moments.errors import InputError
 from moments.journey import check_journey, journey_schema
 from moments.store import EVENT_KINDS
 
@@ -33,34 +33,6 @@ journey_app = typer.Typer(
 app.add_typer(journey_app, name="journey")
 app.add_typer(survey_app, name="survey")
 
-out = Console(soft_wrap=True)  # messages stay one line each: easy to grep and copy
-err = Console(stderr=True, soft_wrap=True)
-
-DbOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--db",
-        help="Store: a DuckDB file path or duckdb:///path [default: $MOMENTS_DATABASE_URL "
-        "or ./moments.duckdb]",
-        show_default=False,
-    ),
-]
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn our errors into a clear message on stderr and exit code 1."""
-    try:
-        yield
-    except InputError as e:
-        render.problems(
-            err, e.problems, "Error:" if len(e.problems) == 1 else f"{len(e.problems)} problems:"
-        )
-        raise typer.Exit(1) from None
-    except MomentsError as e:
-        err.print(f"[bold red]Error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
-
 
 def _open(db: str | None, create: bool = False) -> moments.Workspace:
     return moments.open(db, create=create)
@@ -74,7 +46,7 @@ def init(
     ] = None,
 ) -> None:
     """Create a store (or check an existing one) and optionally register journeys."""
-    with _errors(), _open(db, create=True) as ws:
+    with errors(), _open(db, create=True) as ws:
         for j in journey or []:
             out.print(str(ws.add_journey(j)))
         info = ws.info()
@@ -86,7 +58,7 @@ def init(
 @app.command()
 def info(db: DbOpt = None) -> None:
     """Which engine, schema version, journeys and table sizes."""
-    with _errors(), _open(db) as ws:
+    with errors(), _open(db) as ws:
         out.print_json(json.dumps(ws.info()))
 
 
@@ -125,7 +97,7 @@ def journey_add(
     files: Annotated[list[Path], typer.Argument(help="Journey YAML files.")], db: DbOpt = None
 ) -> None:
     """Register journeys in the store (a changed file becomes the journey's new version)."""
-    with _errors(), _open(db, create=True) as ws:
+    with errors(), _open(db, create=True) as ws:
         for f in files:
             out.print(str(ws.add_journey(f)))
 
@@ -133,7 +105,7 @@ def journey_add(
 @journey_app.command("list")
 def journey_list(db: DbOpt = None) -> None:
     """The journeys and moments registered in the store."""
-    with _errors(), _open(db) as ws:
+    with errors(), _open(db) as ws:
         m = ws.moments().order_by(["journey_id", "position"])
         out.print(
             render.table(
@@ -207,7 +179,7 @@ def load(
     field and reason. Exits 1 when nothing in the file could be used.
     """
     with (
-        _errors(),
+        errors(),
         _open(db, create=True) as ws,
         _bytes_progress(file, f"loading {file.name}") as p,
     ):
@@ -235,7 +207,7 @@ def quarantine(
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """Rows that were not loaded, with file, line, field and reason."""
-    with _errors(), _open(db) as ws:
+    with errors(), _open(db) as ws:
         q = ws.quarantine(load_id).order_by(["quarantined_at", "file", "line"])
         _emit(
             q.select("file", "line", "field", "value", "reason", "load_id").to_pyarrow(),
@@ -252,7 +224,7 @@ def judge(
     ] = None,
 ) -> None:
     """Judge every lived moment again (survey answer > expectation standard > text)."""
-    with _errors(), _open(db) as ws:
+    with errors(), _open(db) as ws:
         report = ws.judge(text_backend)
     out.print(str(report))
 
@@ -299,7 +271,7 @@ def score(
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """The scorecard: lived, judged, negative/neutral/positive shares, coverage and net."""
-    with _errors(), _open(db) as ws:
+    with errors(), _open(db) as ws:
         t = ws.scorecard(
             by or ["moment"],
             start=start,
@@ -320,7 +292,7 @@ def customers(
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """Per customer: negative moments and their weakest moment (most negatives first)."""
-    with _errors(), _open(db) as ws:
+    with errors(), _open(db) as ws:
         _emit(ws.customers(start, end).to_pyarrow(), output, "Customers")
 
 
@@ -342,7 +314,7 @@ def demo(
     """Generate a year of demo data, load and judge it, print the scorecard, serve the dashboard."""
     from moments.demo.build import build_demo
 
-    with _errors():
+    with errors():
         ws, timings = build_demo(db, customers=customers_, seed=seed, console=err)
         with ws:
             out.print(
@@ -369,7 +341,7 @@ def _serve(db: str | Path | None, host: str, port: int) -> None:
 
     from moments.web.app import create_app
 
-    with _errors():
+    with errors():
         web = create_app(db)
     out.print(f"Serving the dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C to stop)")
     uvicorn.run(web, host=host, port=port, log_level="warning")

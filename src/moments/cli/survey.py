@@ -3,44 +3,24 @@
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import pyarrow as pa
 import typer
-from rich.console import Console
 
 import moments
 from moments.cli import render
-from moments.errors import InputError, MomentsError, Problem
+from moments.cli.common import DbOpt, errors, out
+from moments.errors import InputError, Problem
 from moments.survey import invites_for_interactions, survey_links
 
 survey_app = typer.Typer(
     help="The customer's one-moment survey: signed, expiring links.", no_args_is_help=True
 )
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
 OUTPUT_COLUMNS = ("customer_id", "moment_id", "interaction_id", "expires_at", "url")
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Our errors as a clear message on stderr and exit code 1 (as in moments.cli.app)."""
-    try:
-        yield
-    except InputError as e:
-        render.problems(
-            err, e.problems, "Error:" if len(e.problems) == 1 else f"{len(e.problems)} problems:"
-        )
-        raise typer.Exit(1) from None
-    except MomentsError as e:
-        err.print(f"[bold red]Error:[/] {e}", highlight=False)
-        raise typer.Exit(1) from None
 
 
 def _read_rows(
@@ -108,15 +88,7 @@ def links(
             "(with --interactions: interaction_id only).",
         ),
     ],
-    db: Annotated[
-        str | None,
-        typer.Option(
-            "--db",
-            help="Store: a DuckDB file path or duckdb:///path [default: $MOMENTS_DATABASE_URL "
-            "or ./moments.duckdb]",
-            show_default=False,
-        ),
-    ] = None,
+    db: DbOpt = None,
     base_url: Annotated[
         str, typer.Option("--base-url", help="Where the survey pages are served.")
     ] = "http://127.0.0.1:8000",
@@ -135,7 +107,7 @@ def links(
     ] = None,
 ) -> None:
     """Make signed, expiring survey links: one URL per customer and moment (or interaction)."""
-    with _errors(), moments.open(db, create=False) as ws:
+    with errors(), moments.open(db, create=False) as ws:
         if interactions:
             rows: list[dict[str, Any]] = _read_rows(input_, ("interaction_id",), ())
             invites = invites_for_interactions(ws, [r["interaction_id"] or "" for r in rows])

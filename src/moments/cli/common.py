@@ -1,0 +1,41 @@
+"""What every command module shares: the consoles, the --db option, and error reporting."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from moments.cli import render
+from moments.errors import InputError, MomentsError
+
+out = Console(soft_wrap=True)  # messages stay one line each: easy to grep and copy
+err = Console(stderr=True, soft_wrap=True)
+
+DbOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        help="Store: a DuckDB file path or duckdb:///path [default: $MOMENTS_DATABASE_URL "
+        "or ./moments.duckdb]",
+        show_default=False,
+    ),
+]
+
+
+@contextmanager
+def errors() -> Iterator[None]:
+    """Turn our errors into a clear message on stderr and exit code 1."""
+    try:
+        yield
+    except InputError as e:
+        render.problems(
+            err, e.problems, "Error:" if len(e.problems) == 1 else f"{len(e.problems)} problems:"
+        )
+        raise typer.Exit(1) from None
+    except MomentsError as e:
+        err.print(f"[bold red]Error:[/] {e}", highlight=False)
+        raise typer.Exit(1) from None
