@@ -8,9 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pandas as pd
 import pyarrow as pa
 
 from moments import analytics
+from moments.analytics import drivers as drivers_mod
 from moments.analytics.scorecard import filtered
 from moments.errors import InputError, NotFound, Problem
 from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
@@ -211,6 +213,22 @@ class Workspace:
     def customers(self, start: When = None, end: When = None) -> ibis.Table:
         """Per customer: negatives and their weakest moment."""
         return analytics.customers(self.judgements(), self.moments(), start, end)
+
+    # -- the method's analyses -------------------------------------------------------------
+    def episodes(self, outcome: str = "repeat_purchase", horizon: int = 90) -> pd.DataFrame:
+        """Customer-days with their moments' valence and whether ``outcome`` followed."""
+        return drivers_mod.episodes(self.judgements(), self.events("outcome"), outcome, horizon)
+
+    def drivers(
+        self, outcome: str = "repeat_purchase", horizon: int = 90, seed: int = 7
+    ) -> pd.DataFrame:
+        """Key moments: each moment's share of the explained outcome, with a 95 % interval."""
+        return drivers_mod.drivers(self.episodes(outcome, horizon), seed=seed)
+
+    def basics(self, outcome: str = "repeat_purchase", horizon: int = 90) -> pd.DataFrame:
+        """Penalty–reward per moment: basic or differentiator, against the declared kind."""
+        declared = {m.id: m.kind for j in self.journeys() for _, _, m in j.moments()}
+        return drivers_mod.penalty_reward(self.episodes(outcome, horizon), declared)
 
     # -- the dashboard's questions ---------------------------------------------------------
     def moment(self, moment_id: str) -> tuple[Journey, Moment]:

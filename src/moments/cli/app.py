@@ -32,6 +32,22 @@ journey_app = typer.Typer(
 )
 app.add_typer(journey_app, name="journey")
 app.add_typer(survey_app, name="survey")
+analyse_app = typer.Typer(
+    help="The method's analyses: which moments drive loyalty, basics vs differentiators.",
+    no_args_is_help=True,
+)
+app.add_typer(analyse_app, name="analyse")
+
+OutcomeOpt = Annotated[
+    str,
+    typer.Option(
+        help="Outcome event type: repeat_purchase, referral, review, social_post, "
+        "defection, purchase."
+    ),
+]
+HorizonOpt = Annotated[
+    int, typer.Option(help="Days after an episode in which the outcome counts.", min=1)
+]
 
 
 def _open(db: str | None, create: bool = False) -> moments.Workspace:
@@ -355,6 +371,55 @@ def serve(
 ) -> None:
     """Serve the dashboard, the customer survey and the JSON API (OpenAPI at /docs)."""
     _serve(db, host, port)
+
+
+def _emit_frame(df: object, output: Path | None, title: str) -> None:
+    import pandas as pd
+    import pyarrow as pa
+
+    assert isinstance(df, pd.DataFrame)
+    _emit(pa.Table.from_pandas(df, preserve_index=False), output, title)
+
+
+@analyse_app.command("drivers")
+def analyse_drivers(
+    db: DbOpt = None,
+    outcome: OutcomeOpt = "repeat_purchase",
+    horizon: HorizonOpt = 90,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
+) -> None:
+    """Key moments: each moment's share of the explained outcome (relative weights), with a
+    95 % bootstrap interval and the episodes (customer-days) behind it."""
+    with errors(), _open(db) as ws:
+        _emit_frame(ws.drivers(outcome, horizon), output, f"Drivers of {outcome}")
+
+
+@analyse_app.command("basics")
+def analyse_basics(
+    db: DbOpt = None,
+    outcome: OutcomeOpt = "repeat_purchase",
+    horizon: HorizonOpt = 90,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
+) -> None:
+    """Basics vs differentiators: the outcome after a negative / neutral / positive moment,
+    penalty and reward with intervals, the verdict and the kind the journey declares."""
+    with errors(), _open(db) as ws:
+        df = ws.basics(outcome, horizon)
+        if output is None:
+            df = df[
+                [
+                    "moment",
+                    "n_negative",
+                    "n_neutral",
+                    "n_positive",
+                    "penalty",
+                    "reward",
+                    "verdict",
+                    "declared",
+                    "agrees",
+                ]
+            ]
+        _emit_frame(df, output, f"Penalty and reward on {outcome}")
 
 
 def main() -> None:

@@ -37,6 +37,9 @@ HEADERS = {
     "share_unknown": "unk",
     "coverage": "cover",
     "importance": "imp",
+    "n_negative": "n neg",
+    "n_neutral": "n neu",
+    "n_positive": "n pos",
 }
 
 

@@ -1,0 +1,187 @@
+"""Which moments drive an outcome (key moments) and how (basics vs differentiators).
+
+The unit is an **episode**: one customer's lived moments on one day (a store visit, a call).
+Its outcome is whether the customer had an outcome event of the chosen type (e.g.
+``repeat_purchase``) within ``horizon`` days after that day. Episodes closer than ``horizon``
+to the end of the data are left out: their future is not known yet.
+
+- :func:`drivers` — each moment's share of the explained outcome, by Johnson's relative weights
+  (robust to correlated moments), with bootstrap intervals and the episodes behind each moment.
+- :func:`penalty_reward` — per moment, the outcome rate after a negative, neutral and positive
+  experience (Wilson intervals, statsmodels), the penalty (neutral − negative) and reward
+  (positive − neutral), and whether the data say basic or differentiator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import timedelta
+
+import ibis
+import ibis.expr.datatypes as dt
+import numpy as np
+import pandas as pd
+from statsmodels.stats.proportion import proportion_confint
+
+from moments.errors import InputError
+from moments.store.schema import OUTCOME_TYPES
+
+BOOTSTRAP = 200
+
+
+def episodes(
+    judgements: ibis.Table, outcomes: ibis.Table, outcome: str, horizon: int = 90
+) -> pd.DataFrame:
+    """One row per customer-day: the mean valence score per moment (NaN where not lived) and
+    ``outcome`` = 1 if the outcome event followed within ``horizon`` days."""
+    if outcome not in OUTCOME_TYPES:
+        raise InputError(f"unknown outcome '{outcome}'", f"use one of: {', '.join(OUTCOME_TYPES)}")
+    j = judgements.filter(judgements.valence != "unknown")
+    j = j.mutate(day=j.occurred_at.truncate("D"))
+    last = j.occurred_at.max().to_pyarrow().as_py()
+    if last is None:
+        raise InputError("no judged lived moments", "load events and run 'moments judge' first")
+    cutoff = last - timedelta(days=horizon)
+    j = j.filter(j.day < ibis.literal(cutoff, dt.Timestamp(timezone="UTC")))
+    per = j.group_by(["customer_id", "day", "moment_id"]).agg(score=j.score.cast(dt.float64).mean())
+    o = outcomes.filter(outcomes.type == outcome).select(
+        o_customer="customer_id", o_at="occurred_at"
+    )
+    eps = per.select("customer_id", "day").distinct()
+    hit = (
+        eps.join(
+            o,
+            [
+                eps.customer_id == o.o_customer,
+                o.o_at >= eps.day + ibis.interval(days=1),
+                o.o_at < eps.day + ibis.interval(days=1 + horizon),
+            ],
+        )
+        .select("customer_id", "day")
+        .distinct()
+        .mutate(outcome=ibis.literal(1))
+    )
+    wide = per.to_pandas().pivot_table(
+        index=["customer_id", "day"], columns="moment_id", values="score"
+    )
+    flags = hit.to_pandas().set_index(["customer_id", "day"])["outcome"]
+    wide["outcome"] = flags.reindex(wide.index).fillna(0).astype(int)
+    return wide.reset_index(drop=True)
+
+
+def relative_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Johnson (2000) relative weights: each predictor's share of R², summing to R².
+
+    X is made orthogonal through the symmetric square root of its correlation matrix, so
+    correlated predictors share what they jointly explain instead of one taking it all.
+    """
+    xs = (x - x.mean(0)) / x.std(0)
+    ys = (y - y.mean()) / y.std()
+    n = len(y)
+    rxx = xs.T @ xs / n
+    rxy = xs.T @ ys / n
+    evals, evecs = np.linalg.eigh(rxx)
+    evals = np.clip(evals, 1e-12, None)
+    lam = evecs @ np.diag(np.sqrt(evals)) @ evecs.T
+    beta = np.linalg.solve(lam, rxy)
+    return (lam**2) @ (beta**2)
+
+
+def drivers(eps: pd.DataFrame, seed: int = 7, bootstrap: int = BOOTSTRAP) -> pd.DataFrame:
+    """Per moment: importance (share of explained outcome), 95 % bootstrap interval, n."""
+    moments = [c for c in eps.columns if c != "outcome"]
+    n = eps[moments].notna().sum()
+    usable = [m for m in moments if n[m] >= 30 and eps[m].nunique(dropna=True) > 1]
+    if not usable or eps["outcome"].nunique() < 2:
+        raise InputError(
+            "too little variation to estimate drivers",
+            "needs at least 30 episodes per moment and both outcomes present",
+        )
+    x = eps[usable].fillna(0.0).to_numpy()  # not lived that day: neither helped nor hurt
+    y = eps["outcome"].to_numpy(dtype=float)
+    w = relative_weights(x, y)
+    share = w / w.sum()
+    rng = np.random.default_rng(seed)
+    boot = np.empty((bootstrap, len(usable)))
+    for b in range(bootstrap):
+        idx = rng.integers(0, len(y), len(y))
+        wb = relative_weights(x[idx], y[idx])
+        boot[b] = wb / wb.sum()
+    low, high = np.percentile(boot, [2.5, 97.5], axis=0)
+    out = pd.DataFrame(
+        {
+            "moment": usable,
+            "importance": share,
+            "low": low,
+            "high": high,
+            "n": [int(n[m]) for m in usable],
+            "r2": w.sum(),
+        }
+    )
+    return out.sort_values("importance", ascending=False).reset_index(drop=True)
+
+
+def _rate(k: int, n: int) -> tuple[float, float, float]:
+    if n == 0:
+        return float("nan"), float("nan"), float("nan")
+    lo, hi = proportion_confint(k, n, alpha=0.05, method="wilson")
+    return k / n, float(lo), float(hi)
+
+
+def _diff(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float, float]:
+    """a − b of two proportions with a normal-approximation 95 % interval."""
+    (ka, na), (kb, nb) = a, b
+    if na == 0 or nb == 0:
+        return float("nan"), float("nan"), float("nan")
+    pa, pb = ka / na, kb / nb
+    se = np.sqrt(pa * (1 - pa) / na + pb * (1 - pb) / nb)
+    return pa - pb, pa - pb - 1.96 * se, pa - pb + 1.96 * se
+
+
+def penalty_reward(eps: pd.DataFrame, declared: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Per moment: outcome rates after negative / neutral / positive, penalty and reward.
+
+    ``verdict`` is *basic* when the penalty is significant and at least twice the reward,
+    *differentiator* when the reward is significant and at least twice the penalty, *both* when
+    both are significant otherwise, else *unclear*. ``agrees`` compares it with the journey.
+    """
+    rows = []
+    for m in [c for c in eps.columns if c != "outcome"]:
+        s = eps[m]
+        groups = {
+            "negative": eps["outcome"][s < -0.5 + 1e-9],
+            "neutral": eps["outcome"][(s > -0.5) & (s < 0.5)],
+            "positive": eps["outcome"][s >= 0.5],
+        }
+        kn = {g: (int(v.sum()), len(v)) for g, v in groups.items()}
+        row: dict[str, object] = {"moment": m}
+        for g, (k, n) in kn.items():
+            rate, lo, hi = _rate(k, n)
+            row.update({f"n_{g}": n, f"rate_{g}": rate, f"rate_{g}_low": lo, f"rate_{g}_high": hi})
+        pen = _diff(kn["neutral"], kn["negative"])
+        rew = _diff(kn["positive"], kn["neutral"])
+        row.update(
+            {
+                "penalty": pen[0],
+                "penalty_low": pen[1],
+                "penalty_high": pen[2],
+                "reward": rew[0],
+                "reward_low": rew[1],
+                "reward_high": rew[2],
+            }
+        )
+        pen_sig, rew_sig = pen[1] > 0, rew[1] > 0
+        if pen_sig and pen[0] >= 2 * max(rew[0], 0):
+            verdict = "basic"
+        elif rew_sig and rew[0] >= 2 * max(pen[0], 0):
+            verdict = "differentiator"
+        elif pen_sig and rew_sig:
+            verdict = "both"
+        else:
+            verdict = "unclear"
+        row["verdict"] = verdict
+        kind = (declared or {}).get(m)
+        row["declared"] = kind
+        row["agrees"] = None if verdict in ("both", "unclear") or kind is None else verdict == kind
+        rows.append(row)
+    return pd.DataFrame(rows)
