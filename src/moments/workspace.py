@@ -14,6 +14,7 @@ import pyarrow as pa
 from moments import analytics
 from moments.analytics import drivers as drivers_mod
 from moments.analytics.scorecard import filtered
+from moments.analytics.weakest import weakest_link
 from moments.errors import InputError, NotFound, Problem
 from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
@@ -229,6 +230,10 @@ class Workspace:
         """Penalty–reward per moment: basic or differentiator, against the declared kind."""
         declared = {m.id: m.kind for j in self.journeys() for _, _, m in j.moments()}
         return drivers_mod.penalty_reward(self.episodes(outcome, horizon), declared)
+
+    def weakest_link(self, outcome: str = "repeat_purchase", horizon: int = 90) -> pd.DataFrame:
+        """Is the outcome better explained by an episode's weakest moment or its average?"""
+        return weakest_link(self.episodes(outcome, horizon))
 
     # -- the dashboard's questions ---------------------------------------------------------
     def moment(self, moment_id: str) -> tuple[Journey, Moment]:

@@ -422,6 +422,21 @@ def analyse_basics(
         _emit_frame(df, output, f"Penalty and reward on {outcome}")
 
 
+@analyse_app.command("weakest")
+def analyse_weakest(
+    db: DbOpt = None,
+    outcome: OutcomeOpt = "repeat_purchase",
+    horizon: HorizonOpt = 90,
+    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
+) -> None:
+    """Weakest link: does a customer-day's weakest moment explain the outcome better than the
+    average of its moments? Out-of-sample log-loss and AUC of both, and which holds."""
+    with errors(), _open(db) as ws:
+        df = ws.weakest_link(outcome, horizon)
+        _emit_frame(df, output, f"Weakest moment vs average, on {outcome}")
+    out.print(df.attrs["verdict"])
+
+
 def main() -> None:
     app()
 

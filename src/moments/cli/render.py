@@ -52,7 +52,7 @@ def _fmt(col: str, v: Any) -> Text:
     if col in PCT:
         return Text(f"{v * 100:.0f}%")
     if isinstance(v, float):
-        return Text(f"{v:.2f}")
+        return Text(f"{v:.4g}")
     return Text(str(v))
 
 
