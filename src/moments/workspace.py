@@ -13,14 +13,14 @@ import pyarrow as pa
 
 from moments import analytics
 from moments.analytics import drivers as drivers_mod
-from moments.analytics.scorecard import filtered
+from moments.analytics.scorecard import _check_filters, filtered
 from moments.analytics.weakest import weakest_link
 from moments.errors import InputError, NotFound, Problem
 from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
 from moments.journey.model import Journey, Moment
 from moments.judge import JudgeReport, judge
-from moments.judge.engine import answers
+from moments.judge.engine import words
 from moments.settings import Settings
 from moments.store import Store
 from moments.text import registry as text_registry
@@ -302,7 +302,7 @@ class Workspace:
         owned = self.owner(owner_id)[1] if owner_id else None
         if moment_id is not None:
             self.moment(moment_id)
-        texts = analytics.words(self.store.table("comments"), answers(self.store))
+        texts = words(self.store, sep=" · ")
         return analytics.evidence(
             self._judged(None, equals),
             texts,
@@ -326,14 +326,7 @@ class Workspace:
         return analytics.fix_first(self.scorecard("moment", start, end, **equals))
 
     def _check(self, equals: Mapping[str, Filter]) -> None:
-        cols = [*self.judgements().columns, "segment", *self.moments().columns]
-        bad = [k for k, v in equals.items() if v is not None and k not in cols]
-        if bad:
-            raise InputError(
-                Problem(
-                    f"cannot filter on '{bad[0]}'", f"use one of: {', '.join(cols)}", field=bad[0]
-                )
-            )
+        _check_filters([*self.judgements().columns, "segment", *self.moments().columns], equals)
 
     def _own(self, equals: Mapping[str, Filter]) -> dict[str, Filter]:
         cols = [*self.judgements().columns, "segment"]

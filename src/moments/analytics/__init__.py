@@ -7,7 +7,6 @@ from moments.analytics.dashboard import (
     movers,
     totals,
     weakest_moments,
-    words,
 )
 from moments.analytics.scorecard import DIMENSIONS, METRICS, customers, scorecard, trend
 
@@ -23,5 +22,4 @@ __all__ = [
     "totals",
     "trend",
     "weakest_moments",
-    "words",
 ]

@@ -10,7 +10,7 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
-from moments.analytics.scorecard import _check_filters, _shares, filtered, scorecard
+from moments.analytics.scorecard import _shares, filtered, scorecard
 
 KEY_IMPORTANCE = 4  # stated importance at or above which a moment counts as key
 
@@ -64,21 +64,6 @@ def movers(
     return j.order_by([ibis.desc(j.change.abs()), "moment_id"]).limit(limit)
 
 
-def words(comments: ibis.Table, answers: ibis.Table) -> ibis.Table:
-    """Every text about a lived moment (lived_id, text, said_at): comments on interactions and
-    survey-answer comments (``answers`` carry the lived_id they judge)."""
-    c = comments.filter(comments.interaction_id.notnull())
-    f = answers.filter(answers.comment.notnull())
-    both = ibis.union(
-        c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
-        f.select(lived_id=f.lived_id, text=f.comment, said_at=f.occurred_at),
-    )
-    # one row per lived moment, however many texts were written about it
-    return both.group_by("lived_id").agg(
-        text=both.text.group_concat(" · "), said_at=both.said_at.max()
-    )
-
-
 def evidence(
     judgements: ibis.Table,
     texts: ibis.Table,
@@ -128,7 +113,3 @@ def fix_first(card: ibis.Table) -> ibis.Table:
     """Moments ranked by negatives × importance: the most harm done, weighted by what matters."""
     ranked = card.mutate(harm=(card.negative * card.importance).cast(dt.int64))
     return ranked.order_by([ibis.desc("harm"), "net", "moment_id"])
-
-
-def check_filters(judgements: ibis.Table, moments: ibis.Table, **equals: object) -> None:
-    _check_filters([*judgements.columns, *moments.columns], equals)

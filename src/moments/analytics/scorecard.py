@@ -14,7 +14,7 @@ from typing import Any
 import ibis
 import ibis.expr.datatypes as dt
 
-from moments.errors import InputError
+from moments.errors import InputError, Problem
 
 # dimension -> columns it groups by (after judgements are joined to the moments table)
 DIMENSIONS: dict[str, tuple[str, ...]] = {
@@ -97,7 +97,9 @@ def _as_ts(x: date | datetime | str) -> ibis.Value:
 def _check_filters(columns: Sequence[str], equals: Mapping[str, object]) -> None:
     for col, val in equals.items():
         if val is not None and col not in columns:
-            raise InputError(f"cannot filter on '{col}'", f"use one of: {', '.join(columns)}")
+            raise InputError(
+                Problem(f"cannot filter on '{col}'", f"use one of: {', '.join(columns)}", field=col)
+            )
 
 
 def filtered(

@@ -14,7 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 
 import moments
 from moments.cli import render
-from moments.cli.common import DbOpt, err, errors, out
+from moments.cli.common import DbOpt, err, errors, out, write_table
 from moments.cli.survey import survey_app
 from moments.errors import InputError
 from moments.journey import check_journey, journey_schema
@@ -247,20 +247,12 @@ def judge(
 
 def _emit(data: object, output: Path | None, title: str, compact: bool = False) -> None:
     import pyarrow as pa
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
 
     assert isinstance(data, pa.Table)
     if output is None:
         out.print(render.table(data, title, compact=compact))
         return
-    suffix = output.suffix.lower()
-    if suffix == ".csv":
-        pacsv.write_csv(data, output)
-    elif suffix == ".parquet":
-        pq.write_table(data, output)
-    else:
-        raise InputError(f"cannot write '{output}'", "name the output .csv or .parquet")
+    write_table(data, output)
     out.print(f"wrote {data.num_rows} rows to {output}")
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 
@@ -24,6 +28,17 @@ DbOpt = Annotated[
         show_default=False,
     ),
 ]
+
+
+def write_table(table: pa.Table, output: Path) -> None:
+    """Write Arrow to a .csv or .parquet file, chosen by the name."""
+    suffix = output.suffix.lower()
+    if suffix == ".csv":
+        pacsv.write_csv(table, output)
+    elif suffix == ".parquet":
+        pq.write_table(table, output)
+    else:
+        raise InputError(f"cannot write '{output}'", "name the output .csv or .parquet")
 
 
 @contextmanager

@@ -7,12 +7,11 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
-import pyarrow as pa
 import typer
 
 import moments
 from moments.cli import render
-from moments.cli.common import DbOpt, errors, out
+from moments.cli.common import DbOpt, errors, out, write_table
 from moments.errors import InputError, Problem
 from moments.survey import invites_for_interactions, survey_links
 
@@ -65,19 +64,6 @@ def _read_rows(
     return rows
 
 
-def _write(table: pa.Table, output: Path) -> None:
-    import pyarrow.csv as pacsv
-    import pyarrow.parquet as pq
-
-    suffix = output.suffix.lower()
-    if suffix == ".csv":
-        pacsv.write_csv(table, output)
-    elif suffix == ".parquet":
-        pq.write_table(table, output)
-    else:
-        raise InputError(f"cannot write '{output}'", "name the output .csv or .parquet")
-
-
 @survey_app.command("links")
 def links(
     input_: Annotated[
@@ -117,7 +103,7 @@ def links(
             list(OUTPUT_COLUMNS)
         )
         if output is not None:
-            _write(table, output)
+            write_table(table, output)
     if output is None:
         out.print(render.table(table, f"Survey links ({table.num_rows})", limit=None))
     else:

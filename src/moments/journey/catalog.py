@@ -109,6 +109,6 @@ def register_journey(store: Store, source: str, source_path: str) -> JourneyChan
     )
     with store.transaction():
         store.append("journeys", row)
-        store.delete_where("moments", "journey_id", journey.id)
+        store.delete_in("moments", "journey_id", [journey.id])
         store.append("moments", moment_rows(journey))
     return JourneyChange(journey.id, "updated" if journey.id in current else "added", n)

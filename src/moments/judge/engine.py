@@ -85,16 +85,25 @@ def answers(store: Store) -> ibis.Table:
     )
 
 
-def _texts(store: Store, pending: ibis.Table) -> ibis.Table:
-    """Words about lived moments still without a verdict: comments and answer comments."""
+def words(store: Store, sep: str = "\n") -> ibis.Table:
+    """The words about each lived moment (lived_id, text, said_at): comments on interactions
+    and survey-answer comments, several texts about one moment joined with ``sep``."""
     c = store.table("comments")
     c = c.filter(c.interaction_id.notnull())
-    ct = c.select(lived_id=c.interaction_id, text=c.text)
     f = answers(store)
     f = f.filter(f.comment.notnull())
-    ft = f.select(lived_id=f.lived_id, text=f.comment)
-    words = ibis.union(ct, ft)
-    j = pending.join(words, "lived_id")
+    both = ibis.union(
+        c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
+        f.select(lived_id=f.lived_id, text=f.comment, said_at=f.occurred_at),
+    )
+    return both.group_by("lived_id").agg(
+        text=both.text.group_concat(sep), said_at=both.said_at.max()
+    )
+
+
+def _texts(store: Store, pending: ibis.Table) -> ibis.Table:
+    """Words about lived moments still without a verdict."""
+    j = pending.join(words(store), "lived_id")
     return j.select("lived_id", "moment_id", "text")
 
 
@@ -102,12 +111,7 @@ def _text_valence(
     store: Store, pending: ibis.Table, judge: TextJudge, progress: Callable[[int], None] | None
 ) -> pa.Table:
     rows = _texts(store, pending).order_by("lived_id").to_pyarrow().to_pylist()
-    by_lived: dict[str, TextItem] = {}
-    for r in rows:  # several texts about one moment are judged together
-        prev = by_lived.get(r["lived_id"])
-        text = r["text"] if prev is None else prev.text + "\n" + r["text"]
-        by_lived[r["lived_id"]] = TextItem(r["lived_id"], r["moment_id"], text)
-    items = list(by_lived.values())
+    items = [TextItem(r["lived_id"], r["moment_id"], r["text"]) for r in rows]
     out: list[dict[str, object]] = []
     for start in range(0, len(items), TEXT_BATCH):
         batch = items[start : start + TEXT_BATCH]

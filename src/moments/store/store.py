@@ -143,11 +143,6 @@ class Store:
         self.con.raw_sql(f"DELETE FROM {_q(name)}")
         self.append(name, obj)
 
-    def delete_where(self, name: str, column: str, value: str) -> None:
-        """Delete the rows of a derived table whose ``column`` equals ``value``."""
-        lit = value.replace("'", "''")
-        self.con.raw_sql(f"DELETE FROM {_q(name)} WHERE {_q(column)} = '{lit}'")
-
     def delete_in(self, name: str, column: str, values: Sequence[str]) -> None:
         """Delete the rows of a derived table whose ``column`` is one of ``values``."""
         if not values:

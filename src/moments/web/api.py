@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field, StrictFloat, StrictInt
 from moments.analytics import DIMENSIONS
 from moments.errors import InputError, Problem
 from moments.survey import TokenError, record_answer
-from moments.web.app import WorkspaceDep
+from moments.web.app import WorkspaceDep, rows
 from moments.web.filters import FiltersDep
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -33,10 +33,6 @@ Dimension = Literal[
 assert set(get_args(Dimension)) == set(DIMENSIONS)  # the API offers every dimension there is
 
 
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    return expr.to_pyarrow().to_pylist()
-
-
 @router.get("/journeys", summary="Registered journeys with their stages and moments")
 def journeys(ws: WorkspaceDep) -> list[dict[str, Any]]:
     return [j.model_dump(mode="json") for j in ws.journeys()]
@@ -44,12 +40,12 @@ def journeys(ws: WorkspaceDep) -> list[dict[str, Any]]:
 
 @router.get("/moments", summary="Every registered moment with its owner and importance")
 def moments_list(ws: WorkspaceDep) -> list[dict[str, Any]]:
-    return _rows(ws.moments().order_by(["journey_id", "position"]))
+    return rows(ws.moments().order_by(["journey_id", "position"]))
 
 
 @router.get("/totals", summary="How many lived moments, and how they landed")
 def totals(ws: WorkspaceDep, f: FiltersDep) -> dict[str, Any]:
-    return _rows(ws.totals(**f.kwargs()))[0]
+    return rows(ws.totals(**f.kwargs()))[0]
 
 
 @router.get("/scorecard", summary="The scorecard grouped by one or more dimensions")
@@ -64,7 +60,7 @@ def scorecard(
         ws.moment(moment)
     if owner:
         ws.owner(owner)
-    return _rows(ws.scorecard(by, moment_id=moment, owner_id=owner, **f.kwargs()))
+    return rows(ws.scorecard(by, moment_id=moment, owner_id=owner, **f.kwargs()))
 
 
 @router.get("/trend", summary="The scorecard per day, week or month")
@@ -77,13 +73,13 @@ def trend(
 ) -> list[dict[str, Any]]:
     if moment:
         ws.moment(moment)
-    return _rows(ws.trend(by, period, moment_id=moment, **f.kwargs()))
+    return rows(ws.trend(by, period, moment_id=moment, **f.kwargs()))
 
 
 @router.get("/moments/{moment_id}", summary="One moment: definition and scorecard")
 def moment(moment_id: str, ws: WorkspaceDep, f: FiltersDep) -> dict[str, Any]:
     journey, m = ws.moment(moment_id)
-    card = _rows(ws.scorecard("moment", moment_id=moment_id, **f.kwargs()))
+    card = rows(ws.scorecard("moment", moment_id=moment_id, **f.kwargs()))
     return {
         "journey_id": journey.id,
         "moment": m.model_dump(mode="json"),
@@ -100,7 +96,7 @@ def comments(
     q: Annotated[str | None, Query(description="Search reasons and comments")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 50,
 ) -> list[dict[str, Any]]:
-    return _rows(ws.evidence(moment_id, valence=valence, search=q, limit=limit, **f.kwargs()))
+    return rows(ws.evidence(moment_id, valence=valence, search=q, limit=limit, **f.kwargs()))
 
 
 @router.get("/owners/{owner_id}", summary="An owner's moments, what to fix first")
@@ -109,7 +105,7 @@ def owner(owner_id: str, ws: WorkspaceDep, f: FiltersDep) -> dict[str, Any]:
     return {
         "owner_id": owner_id,
         "owner": name,
-        "moments": _rows(ws.fix_first(owner_id, **f.kwargs())),
+        "moments": rows(ws.fix_first(owner_id, **f.kwargs())),
     }
 
 
@@ -119,7 +115,7 @@ def customers(
     f: FiltersDep,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[dict[str, Any]]:
-    return _rows(ws.customers(f.start, f.end).limit(limit))
+    return rows(ws.customers(f.start, f.end).limit(limit))
 
 
 class Answer(BaseModel):

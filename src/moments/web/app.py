@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -41,6 +41,11 @@ def get_workspace(request: Request) -> Iterator[moments.Workspace]:
 
 
 WorkspaceDep = Annotated[moments.Workspace, Depends(get_workspace)]
+
+
+def rows(expr: Any) -> list[dict[str, Any]]:
+    """An Ibis expression's result as a list of dicts, for templates and JSON."""
+    return expr.to_pyarrow().to_pylist()
 
 
 def _wants_json(request: Request) -> bool:

@@ -8,14 +8,10 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from moments.web import charts
-from moments.web.app import WorkspaceDep, templates
+from moments.web.app import WorkspaceDep, rows, templates
 from moments.web.filters import FiltersDep
 
 router = APIRouter(include_in_schema=False)
-
-
-def _rows(expr: Any) -> list[dict[str, Any]]:
-    return expr.to_pyarrow().to_pylist()
 
 
 def _trend_chart(rows: list[dict[str, Any]], label: str) -> str:
@@ -25,12 +21,12 @@ def _trend_chart(rows: list[dict[str, Any]], label: str) -> str:
 def _context(ws: WorkspaceDep, f: FiltersDep, **extra: Any) -> dict[str, Any]:
     locations = [
         r["location_id"]
-        for r in _rows(ws.judgements().select("location_id").distinct().order_by("location_id"))
+        for r in rows(ws.judgements().select("location_id").distinct().order_by("location_id"))
         if r["location_id"]
     ]
     segments = [
         r["segment"]
-        for r in _rows(ws.profiles().select("segment").distinct().order_by("segment"))
+        for r in rows(ws.profiles().select("segment").distinct().order_by("segment"))
         if r["segment"]
     ]
     return {
@@ -45,27 +41,27 @@ def _context(ws: WorkspaceDep, f: FiltersDep, **extra: Any) -> dict[str, Any]:
 @router.get("/", response_class=HTMLResponse)
 def overview(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
     kw = f.kwargs()
-    total = _rows(ws.totals(**kw))[0]
-    weeks = _rows(ws.trend(period="week", **kw))
+    total = rows(ws.totals(**kw))[0]
+    weeks = rows(ws.trend(period="week", **kw))
     ctx = _context(
         ws,
         f,
         title="Overview",
         total=total,
         trend=_trend_chart(weeks, "net by week, all moments"),
-        key=_rows(ws.key_moments(**kw)),
-        weakest=_rows(ws.weakest_moments(**kw)),
-        movers=_rows(
+        key=rows(ws.key_moments(**kw)),
+        weakest=rows(ws.weakest_moments(**kw)),
+        movers=rows(
             ws.movers(location_id=kw["location_id"], channel=kw["channel"], segment=kw["segment"])
         ),
-        moment_count=len(_rows(ws.moments().select("moment_id"))),
+        moment_count=len(rows(ws.moments().select("moment_id"))),
     )
     return templates.TemplateResponse(request, "overview.html", ctx)
 
 
 @router.get("/map", response_class=HTMLResponse)
 def journey_map(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
-    card = {r["moment_id"]: r for r in _rows(ws.scorecard("moment", **f.kwargs()))}
+    card = {r["moment_id"]: r for r in rows(ws.scorecard("moment", **f.kwargs()))}
     journeys = []
     for j in ws.journeys():
         stages = []
@@ -93,8 +89,8 @@ def moment_page(
 ) -> HTMLResponse:
     journey, moment = ws.moment(moment_id)
     kw = f.kwargs()
-    card = _rows(ws.scorecard("moment", moment_id=moment_id, **kw))
-    weeks = _rows(ws.trend(period="week", moment_id=moment_id, **kw))
+    card = rows(ws.scorecard("moment", moment_id=moment_id, **kw))
+    weeks = rows(ws.trend(period="week", moment_id=moment_id, **kw))
     standard = None
     if moment.standard:
         st = moment.standard
@@ -117,14 +113,14 @@ def moment_page(
         trend=_trend_chart(weeks, f"net by week, {moment.id}"),
         standard=standard,
         survey=journey.survey_for(moment),
-        by_location=_rows(ws.scorecard(["moment", "location"], moment_id=moment_id, **kw)),
-        by_employee=_rows(
+        by_location=rows(ws.scorecard(["moment", "location"], moment_id=moment_id, **kw)),
+        by_employee=rows(
             ws.scorecard(["moment", "employee"], moment_id=moment_id, **kw)
             .filter(lambda t: t.employee_id.notnull())
             .order_by(["net", "employee_id"])
             .limit(15)
         ),
-        negatives=_rows(ws.evidence(moment_id, search=q, limit=40, **kw)),
+        negatives=rows(ws.evidence(moment_id, search=q, limit=40, **kw)),
         q=q or "",
     )
     return templates.TemplateResponse(request, "moment.html", ctx)
@@ -132,8 +128,7 @@ def moment_page(
 
 @router.get("/owners", response_class=HTMLResponse)
 def owners(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
-    rows = _rows(ws.scorecard("owner", **f.kwargs()))
-    ctx = _context(ws, f, title="Owners", owners=rows)
+    ctx = _context(ws, f, title="Owners", owners=rows(ws.scorecard("owner", **f.kwargs())))
     return templates.TemplateResponse(request, "owners.html", ctx)
 
 
@@ -141,10 +136,10 @@ def owners(request: Request, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
 def owner_page(request: Request, owner_id: str, ws: WorkspaceDep, f: FiltersDep) -> HTMLResponse:
     name, moment_ids = ws.owner(owner_id)
     kw = f.kwargs()
-    ranked = _rows(ws.fix_first(owner_id, **kw))
+    ranked = rows(ws.fix_first(owner_id, **kw))
     trends = {}
     for mid in moment_ids:
-        weeks = _rows(ws.trend(period="week", moment_id=mid, **kw))
+        weeks = rows(ws.trend(period="week", moment_id=mid, **kw))
         trends[mid] = charts.line(
             [(str(r["week"]), r["net"]) for r in weeks],
             width=220,
@@ -159,6 +154,6 @@ def owner_page(request: Request, owner_id: str, ws: WorkspaceDep, f: FiltersDep)
         owner_name=name,
         ranked=ranked,
         trends=trends,
-        negatives=_rows(ws.evidence(owner_id=owner_id, limit=20, **kw)),
+        negatives=rows(ws.evidence(owner_id=owner_id, limit=20, **kw)),
     )
     return templates.TemplateResponse(request, "owner.html", ctx)
