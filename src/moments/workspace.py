@@ -216,24 +216,37 @@ class Workspace:
         return analytics.customers(self.judgements(), self.moments(), start, end)
 
     # -- the method's analyses -------------------------------------------------------------
-    def episodes(self, outcome: str = "repeat_purchase", horizon: int = 90) -> pd.DataFrame:
-        """Customer-days with their moments' valence and whether ``outcome`` followed."""
-        return drivers_mod.episodes(self.judgements(), self.events("outcome"), outcome, horizon)
+    def episodes(
+        self, outcome: str = "repeat_purchase", horizon: int = 90, threshold: float = 0.75
+    ) -> pd.DataFrame:
+        """Customer-days with their moments' valence and whether ``outcome`` followed (for a
+        satisfaction / recommendation answer: whether it reached ``threshold`` on 0–1)."""
+        return drivers_mod.episodes(
+            self.judgements(), self.events("outcome"), outcome, horizon, threshold
+        )
 
     def drivers(
-        self, outcome: str = "repeat_purchase", horizon: int = 90, seed: int = 7
+        self,
+        outcome: str = "repeat_purchase",
+        horizon: int = 90,
+        seed: int = 7,
+        threshold: float = 0.75,
     ) -> pd.DataFrame:
         """Key moments: each moment's share of the explained outcome, with a 95 % interval."""
-        return drivers_mod.drivers(self.episodes(outcome, horizon), seed=seed)
+        return drivers_mod.drivers(self.episodes(outcome, horizon, threshold), seed=seed)
 
-    def basics(self, outcome: str = "repeat_purchase", horizon: int = 90) -> pd.DataFrame:
+    def basics(
+        self, outcome: str = "repeat_purchase", horizon: int = 90, threshold: float = 0.75
+    ) -> pd.DataFrame:
         """Penalty–reward per moment: basic or differentiator, against the declared kind."""
         declared = {m.id: m.kind for j in self.journeys() for _, _, m in j.moments()}
-        return drivers_mod.penalty_reward(self.episodes(outcome, horizon), declared)
+        return drivers_mod.penalty_reward(self.episodes(outcome, horizon, threshold), declared)
 
-    def weakest_link(self, outcome: str = "repeat_purchase", horizon: int = 90) -> pd.DataFrame:
+    def weakest_link(
+        self, outcome: str = "repeat_purchase", horizon: int = 90, threshold: float = 0.75
+    ) -> pd.DataFrame:
         """Is the outcome better explained by an episode's weakest moment or its average?"""
-        return weakest_link(self.episodes(outcome, horizon))
+        return weakest_link(self.episodes(outcome, horizon, threshold))
 
     # -- the dashboard's questions ---------------------------------------------------------
     def moment(self, moment_id: str) -> tuple[Journey, Moment]:

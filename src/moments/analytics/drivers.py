@@ -24,47 +24,68 @@ import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
 from moments.errors import InputError
-from moments.store.schema import OUTCOME_TYPES
+from moments.store.schema import OUTCOME_TYPES, RATED_OUTCOMES
 
 BOOTSTRAP = 200
 
 
 def episodes(
-    judgements: ibis.Table, outcomes: ibis.Table, outcome: str, horizon: int = 90
+    judgements: ibis.Table,
+    outcomes: ibis.Table,
+    outcome: str,
+    horizon: int = 90,
+    threshold: float = 0.75,
 ) -> pd.DataFrame:
     """One row per customer-day: the mean valence score per moment (NaN where not lived) and
-    ``outcome`` = 1 if the outcome event followed within ``horizon`` days."""
+    ``outcome`` = 1 if the outcome followed within ``horizon`` days.
+
+    For a happening (repeat purchase, referral, defection …) the outcome is 1 when such an event
+    followed and 0 otherwise; days within ``horizon`` of the end of the data are left out. For an
+    answer (satisfaction, recommendation: ``rating`` on 0–1) it is 1 when the first answer on that
+    day or after is at least ``threshold`` (0.75 = top two boxes of five); days without an answer
+    are left out.
+    """
     if outcome not in OUTCOME_TYPES:
         raise InputError(f"unknown outcome '{outcome}'", f"use one of: {', '.join(OUTCOME_TYPES)}")
+    rated = outcome in RATED_OUTCOMES
     j = judgements.filter(judgements.valence != "unknown")
     j = j.mutate(day=j.occurred_at.truncate("D"))
     last = j.occurred_at.max().to_pyarrow().as_py()
     if last is None:
         raise InputError("no judged lived moments", "load events and run 'moments judge' first")
-    cutoff = last - timedelta(days=horizon)
-    j = j.filter(j.day < ibis.literal(cutoff, dt.Timestamp(timezone="UTC")))
+    if not rated:
+        cutoff = last - timedelta(days=horizon)
+        j = j.filter(j.day < ibis.literal(cutoff, dt.Timestamp(timezone="UTC")))
     per = j.group_by(["customer_id", "day", "moment_id"]).agg(score=j.score.cast(dt.float64).mean())
     o = outcomes.filter(outcomes.type == outcome).select(
-        o_customer="customer_id", o_at="occurred_at"
+        o_customer="customer_id", o_at="occurred_at", o_rating="rating"
     )
     eps = per.select("customer_id", "day").distinct()
-    hit = (
-        eps.join(
-            o,
-            [
-                eps.customer_id == o.o_customer,
-                o.o_at >= eps.day + ibis.interval(days=1),
-                o.o_at < eps.day + ibis.interval(days=1 + horizon),
-            ],
-        )
-        .select("customer_id", "day")
-        .distinct()
-        .mutate(outcome=ibis.literal(1))
+    # an answer given the same day counts; a happening must come after the day
+    start = 0 if rated else 1
+    hits = eps.join(
+        o,
+        [
+            eps.customer_id == o.o_customer,
+            o.o_at >= eps.day + ibis.interval(days=start),
+            o.o_at < eps.day + ibis.interval(days=1 + horizon),
+        ],
     )
+    if rated:
+        first = hits.mutate(
+            _n=ibis.row_number().over(group_by=["customer_id", "day"], order_by="o_at")
+        )
+        hit = first.filter((first._n == 0) & first.o_rating.notnull()).select(
+            "customer_id", "day", outcome=(first.o_rating >= threshold).cast("int64")
+        )
+    else:
+        hit = hits.select("customer_id", "day").distinct().mutate(outcome=ibis.literal(1))
     wide = per.to_pandas().pivot_table(
         index=["customer_id", "day"], columns="moment_id", values="score"
     )
     flags = hit.to_pandas().set_index(["customer_id", "day"])["outcome"]
+    if rated:
+        wide = wide.loc[wide.index.isin(flags.index)]
     wide["outcome"] = flags.reindex(wide.index).fillna(0).astype(int)
     return wide.reset_index(drop=True)
 

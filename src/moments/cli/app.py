@@ -12,9 +12,9 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
-import moments
 from moments.cli import render
-from moments.cli.common import DbOpt, err, errors, out, write_table
+from moments.cli.analyse import analyse_app
+from moments.cli.common import DbOpt, emit, err, errors, open_store, out
 from moments.cli.survey import survey_app
 from moments.errors import InputError
 from moments.journey import check_journey, journey_schema
@@ -32,26 +32,7 @@ journey_app = typer.Typer(
 )
 app.add_typer(journey_app, name="journey")
 app.add_typer(survey_app, name="survey")
-analyse_app = typer.Typer(
-    help="The method's analyses: which moments drive loyalty, basics vs differentiators.",
-    no_args_is_help=True,
-)
 app.add_typer(analyse_app, name="analyse")
-
-OutcomeOpt = Annotated[
-    str,
-    typer.Option(
-        help="Outcome event type: repeat_purchase, referral, review, social_post, "
-        "defection, purchase."
-    ),
-]
-HorizonOpt = Annotated[
-    int, typer.Option(help="Days after an episode in which the outcome counts.", min=1)
-]
-
-
-def _open(db: str | None, create: bool = False) -> moments.Workspace:
-    return moments.open(db, create=create)
 
 
 @app.command()
@@ -62,7 +43,7 @@ def init(
     ] = None,
 ) -> None:
     """Create a store (or check an existing one) and optionally register journeys."""
-    with errors(), _open(db, create=True) as ws:
+    with errors(), open_store(db, create=True) as ws:
         for j in journey or []:
             out.print(str(ws.add_journey(j)))
         info = ws.info()
@@ -74,7 +55,7 @@ def init(
 @app.command()
 def info(db: DbOpt = None) -> None:
     """Which engine, schema version, journeys and table sizes."""
-    with errors(), _open(db) as ws:
+    with errors(), open_store(db) as ws:
         out.print_json(json.dumps(ws.info()))
 
 
@@ -113,7 +94,7 @@ def journey_add(
     files: Annotated[list[Path], typer.Argument(help="Journey YAML files.")], db: DbOpt = None
 ) -> None:
     """Register journeys in the store (a changed file becomes the journey's new version)."""
-    with errors(), _open(db, create=True) as ws:
+    with errors(), open_store(db, create=True) as ws:
         for f in files:
             out.print(str(ws.add_journey(f)))
 
@@ -121,7 +102,7 @@ def journey_add(
 @journey_app.command("list")
 def journey_list(db: DbOpt = None) -> None:
     """The journeys and moments registered in the store."""
-    with errors(), _open(db) as ws:
+    with errors(), open_store(db) as ws:
         m = ws.moments().order_by(["journey_id", "position"])
         out.print(
             render.table(
@@ -196,7 +177,7 @@ def load(
     """
     with (
         errors(),
-        _open(db, create=True) as ws,
+        open_store(db, create=True) as ws,
         _bytes_progress(file, f"loading {file.name}") as p,
     ):
         report = ws.load(
@@ -223,9 +204,9 @@ def quarantine(
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """Rows that were not loaded, with file, line, field and reason."""
-    with errors(), _open(db) as ws:
+    with errors(), open_store(db) as ws:
         q = ws.quarantine(load_id).order_by(["quarantined_at", "file", "line"])
-        _emit(
+        emit(
             q.select("file", "line", "field", "value", "reason", "load_id").to_pyarrow(),
             output,
             "quarantine",
@@ -240,20 +221,9 @@ def judge(
     ] = None,
 ) -> None:
     """Judge every lived moment again (survey answer > expectation standard > text)."""
-    with errors(), _open(db) as ws:
+    with errors(), open_store(db) as ws:
         report = ws.judge(text_backend)
     out.print(str(report))
-
-
-def _emit(data: object, output: Path | None, title: str, compact: bool = False) -> None:
-    import pyarrow as pa
-
-    assert isinstance(data, pa.Table)
-    if output is None:
-        out.print(render.table(data, title, compact=compact))
-        return
-    write_table(data, output)
-    out.print(f"wrote {data.num_rows} rows to {output}")
 
 
 @app.command()
@@ -279,7 +249,7 @@ def score(
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """The scorecard: lived, judged, negative/neutral/positive shares, coverage and net."""
-    with errors(), _open(db) as ws:
+    with errors(), open_store(db) as ws:
         t = ws.scorecard(
             by or ["moment"],
             start=start,
@@ -289,7 +259,7 @@ def score(
             journey_id=journey,
             segment=segment,
         )
-        _emit(t.to_pyarrow(), output, f"Scorecard by {', '.join(by or ['moment'])}", True)
+        emit(t.to_pyarrow(), output, f"Scorecard by {', '.join(by or ['moment'])}", True)
 
 
 @app.command()
@@ -300,8 +270,8 @@ def customers(
     output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
 ) -> None:
     """Per customer: negative moments and their weakest moment (most negatives first)."""
-    with errors(), _open(db) as ws:
-        _emit(ws.customers(start, end).to_pyarrow(), output, "Customers")
+    with errors(), open_store(db) as ws:
+        emit(ws.customers(start, end).to_pyarrow(), output, "Customers")
 
 
 @app.command()
@@ -363,70 +333,6 @@ def serve(
 ) -> None:
     """Serve the dashboard, the customer survey and the JSON API (OpenAPI at /docs)."""
     _serve(db, host, port)
-
-
-def _emit_frame(df: object, output: Path | None, title: str) -> None:
-    import pandas as pd
-    import pyarrow as pa
-
-    assert isinstance(df, pd.DataFrame)
-    _emit(pa.Table.from_pandas(df, preserve_index=False), output, title)
-
-
-@analyse_app.command("drivers")
-def analyse_drivers(
-    db: DbOpt = None,
-    outcome: OutcomeOpt = "repeat_purchase",
-    horizon: HorizonOpt = 90,
-    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
-) -> None:
-    """Key moments: each moment's share of the explained outcome (relative weights), with a
-    95 % bootstrap interval and the episodes (customer-days) behind it."""
-    with errors(), _open(db) as ws:
-        _emit_frame(ws.drivers(outcome, horizon), output, f"Drivers of {outcome}")
-
-
-@analyse_app.command("basics")
-def analyse_basics(
-    db: DbOpt = None,
-    outcome: OutcomeOpt = "repeat_purchase",
-    horizon: HorizonOpt = 90,
-    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
-) -> None:
-    """Basics vs differentiators: the outcome after a negative / neutral / positive moment,
-    penalty and reward with intervals, the verdict and the kind the journey declares."""
-    with errors(), _open(db) as ws:
-        df = ws.basics(outcome, horizon)
-        if output is None:
-            df = df[
-                [
-                    "moment",
-                    "n_negative",
-                    "n_neutral",
-                    "n_positive",
-                    "penalty",
-                    "reward",
-                    "verdict",
-                    "declared",
-                    "agrees",
-                ]
-            ]
-        _emit_frame(df, output, f"Penalty and reward on {outcome}")
-
-
-@analyse_app.command("weakest")
-def analyse_weakest(
-    db: DbOpt = None,
-    outcome: OutcomeOpt = "repeat_purchase",
-    horizon: HorizonOpt = 90,
-    output: Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")] = None,
-) -> None:
-    """Weakest link: does a customer-day's weakest moment explain the outcome better than the
-    average of its moments? Out-of-sample log-loss and AUC of both, and which holds."""
-    with errors(), _open(db) as ws:
-        df = ws.weakest_link(outcome, horizon)
-        _emit_frame(df, output, f"Weakest moment vs average, on {outcome}")
-    out.print(df.attrs["verdict"])
 
 
 def main() -> None:

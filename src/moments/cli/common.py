@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import typer
 from rich.console import Console
 
+import moments
 from moments.cli import render
 from moments.errors import InputError, MomentsError
 
@@ -54,3 +55,16 @@ def errors() -> Iterator[None]:
     except MomentsError as e:
         err.print(f"[bold red]Error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
+
+
+def open_store(db: str | None, create: bool = False) -> moments.Workspace:
+    return moments.open(db, create=create)
+
+
+def emit(data: pa.Table, output: Path | None, title: str, compact: bool = False) -> None:
+    """Print a table, or write it to ``output`` (.csv / .parquet) and say so."""
+    if output is None:
+        out.print(render.table(data, title, compact=compact))
+        return
+    write_table(data, output)
+    out.print(f"wrote {data.num_rows} rows to {output}")

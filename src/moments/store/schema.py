@@ -19,7 +19,19 @@ ADDITIVE_SINCE = 1
 TS = dt.Timestamp(timezone="UTC")
 
 CHANNELS = ("web", "app", "phone", "chat", "email", "store", "social", "other")
-OUTCOME_TYPES = ("purchase", "repeat_purchase", "referral", "review", "social_post", "defection")
+OUTCOME_TYPES = (
+    "purchase",
+    "repeat_purchase",
+    "referral",
+    "review",
+    "social_post",
+    "defection",
+    "satisfaction",
+    "recommendation",
+)
+# Outcomes that are answers rather than happenings: their `rating` is the answer rescaled to
+# 0–1 (1 = best), and an episode without one is unknown, not a "no".
+RATED_OUTCOMES = ("satisfaction", "recommendation")
 CASE_STATUSES = ("opened", "updated", "closed")
 CONTACT_DIRECTIONS = ("inbound", "outbound")
 VALENCES = ("negative", "neutral", "positive", "unknown")
@@ -139,11 +151,17 @@ EVENT_KINDS: dict[str, EventKind] = {
                 _WHEN,
                 _f("type", required=True, choices=OUTCOME_TYPES),
                 _f("amount", "float"),
-                _f("rating", "float"),
+                _f(
+                    "rating",
+                    "float",
+                    help="review stars; for satisfaction and recommendation the answer "
+                    "rescaled to 0–1, 1 = best",
+                ),
                 _f("text"),
                 _f("location_id"),
             ),
-            doc="purchase, repeat purchase, referral, public review, social post or defection",
+            doc="purchase, repeat purchase, referral, public review, social post, defection, "
+            "or an overall satisfaction / recommendation answer",
         ),
         EventKind(
             "case",
