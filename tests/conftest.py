@@ -77,3 +77,15 @@ def loaded(ws: moments.Workspace, small: dict[str, Path]) -> moments.Workspace:
         assert report.quarantined == 0, report.problems
     ws.judge()
     return ws
+
+
+@pytest.fixture(scope="session")
+def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store (8,000 customers, the planted effects), built once per test run; each user
+    opens it with ``moments.open`` and closes it again."""
+    from moments.demo.build import build_demo
+
+    path = tmp_path_factory.mktemp("demo") / "demo.duckdb"
+    ws, _ = build_demo(path, customers=8000)
+    ws.close()
+    return path

@@ -14,7 +14,6 @@ from typer.testing import CliRunner
 import moments
 from moments.analytics.drivers import penalty_reward, relative_weights
 from moments.cli.app import app
-from moments.demo.build import build_demo
 
 
 def _r2(x: np.ndarray, y: np.ndarray) -> float:
@@ -62,9 +61,9 @@ def test_penalty_reward_verdicts() -> None:
     assert got.loc["parking", "rate_neutral_low"] < got.loc["parking", "rate_neutral"]
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[moments.Workspace]:
-    ws, _ = build_demo(tmp_path_factory.mktemp("drivers") / "demo.duckdb", customers=8000)
+@pytest.fixture
+def demo(demo_store: Path) -> Iterator[moments.Workspace]:
+    ws = moments.open(demo_store, create=False)
     yield ws
     ws.close()
 

@@ -157,6 +157,14 @@ def test_survey_for_prefers_the_moments_own_survey() -> None:
     assert none.survey_for(none.moments()[0][2]) is None
 
 
+def test_timezone_defaults_to_utc_and_must_be_a_known_zone() -> None:
+    assert Journey.model_validate(small_journey()).timezone == "UTC"
+    london = Journey.model_validate({**small_journey(), "timezone": "Europe/London"})
+    assert london.timezone == "Europe/London"
+    with pytest.raises(ValidationError, match="unknown time zone 'Mars/Olympus'"):
+        Journey.model_validate({**small_journey(), "timezone": "Mars/Olympus"})
+
+
 def test_owner_looks_up_by_id() -> None:
     journey = Journey.model_validate(small_journey())
     assert journey.owner("o1").name == "O"

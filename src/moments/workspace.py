@@ -12,7 +12,10 @@ import pandas as pd
 import pyarrow as pa
 
 from moments import analytics
+from moments.analytics import consistency as consistency_mod
 from moments.analytics import drivers as drivers_mod
+from moments.analytics import impact as impact_mod
+from moments.analytics import risk as risk_mod
 from moments.analytics.scorecard import _check_filters, filtered
 from moments.analytics.weakest import weakest_link
 from moments.errors import InputError, NotFound, Problem
@@ -247,6 +250,53 @@ class Workspace:
     ) -> pd.DataFrame:
         """Is the outcome better explained by an episode's weakest moment or its average?"""
         return weakest_link(self.episodes(outcome, horizon, threshold))
+
+    def local_timezone(self) -> str:
+        """Where the moments happen: the first journey's ``timezone`` (UTC if none)."""
+        journeys = self.journeys()
+        return journeys[0].timezone if journeys else "UTC"
+
+    def consistency(self, timezone: str | None = None) -> pd.DataFrame:
+        """Per moment × location / employee / weekday / hour / load: spread of the negative
+        share, chi-square p and Cramér's V."""
+        return consistency_mod.spread(self.judgements(), timezone or self.local_timezone())
+
+    def collapses(self, timezone: str | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Where and when moments collapse (e.g. checkout at one store on Saturdays)."""
+        return consistency_mod.collapses(
+            self.judgements(), timezone or self.local_timezone(), alpha=alpha
+        )
+
+    def dazzle_then_disappoint(self, horizon: int = 90) -> pd.DataFrame:
+        """What follows a first negative at a moment after a positive there, vs without one."""
+        return consistency_mod.dazzle_then_disappoint(
+            self.judgements(), self.events("outcome"), horizon
+        )
+
+    def negatives_curve(self) -> pd.DataFrame:
+        """Defection by number of negative moments: does "fewer than three" hold?"""
+        return risk_mod.negatives_curve(self.judgements(), self.events("outcome"))
+
+    def risk_model(
+        self, horizon: int = 90, window: int = risk_mod.WINDOW, target: str | None = None
+    ) -> risk_mod.RiskModel:
+        """Fit the defection (or lapse) model on a past snapshot, validated out of sample."""
+        return risk_mod.fit(self.judgements(), self.events("outcome"), horizon, window, target)
+
+    def risk(
+        self, horizon: int = 90, window: int = risk_mod.WINDOW, target: str | None = None
+    ) -> pd.DataFrame:
+        """Every active customer's risk of defecting in the next ``horizon`` days, with reasons.
+
+        The fitted model's validation is in ``.attrs["model"]`` (a :class:`RiskModel`)."""
+        fitted = self.risk_model(horizon, window, target)
+        out = risk_mod.score(fitted, self.judgements(), self.events("outcome"))
+        out.attrs["model"] = fitted
+        return out
+
+    def impact(self, horizon: int = 90) -> pd.DataFrame:
+        """The four R's per moment and valence, and what a year of negatives costs."""
+        return impact_mod.impact(self.judgements(), self.events("outcome"), horizon)
 
     # -- the dashboard's questions ---------------------------------------------------------
     def moment(self, moment_id: str) -> tuple[Journey, Moment]:

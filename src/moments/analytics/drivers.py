@@ -15,14 +15,13 @@ to the end of the data are left out: their future is not known yet.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
 
 import ibis
-import ibis.expr.datatypes as dt
 import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
+from moments.analytics.episodes import judged_days, moment_scores, wide
 from moments.errors import InputError
 from moments.store.schema import OUTCOME_TYPES, RATED_OUTCOMES
 
@@ -48,15 +47,8 @@ def episodes(
     if outcome not in OUTCOME_TYPES:
         raise InputError(f"unknown outcome '{outcome}'", f"use one of: {', '.join(OUTCOME_TYPES)}")
     rated = outcome in RATED_OUTCOMES
-    j = judgements.filter(judgements.valence != "unknown")
-    j = j.mutate(day=j.occurred_at.truncate("D"))
-    last = j.occurred_at.max().to_pyarrow().as_py()
-    if last is None:
-        raise InputError("no judged lived moments", "load events and run 'moments judge' first")
-    if not rated:
-        cutoff = last - timedelta(days=horizon)
-        j = j.filter(j.day < ibis.literal(cutoff, dt.Timestamp(timezone="UTC")))
-    per = j.group_by(["customer_id", "day", "moment_id"]).agg(score=j.score.cast(dt.float64).mean())
+    # an answer is known as soon as it is given; a happening needs its whole horizon
+    per = moment_scores(judged_days(judgements, None if rated else horizon))
     o = outcomes.filter(outcomes.type == outcome).select(
         o_customer="customer_id", o_at="occurred_at", o_rating="rating"
     )
@@ -80,14 +72,12 @@ def episodes(
         )
     else:
         hit = hits.select("customer_id", "day").distinct().mutate(outcome=ibis.literal(1))
-    wide = per.to_pandas().pivot_table(
-        index=["customer_id", "day"], columns="moment_id", values="score"
-    )
+    table = wide(per)
     flags = hit.to_pandas().set_index(["customer_id", "day"])["outcome"]
     if rated:
-        wide = wide.loc[wide.index.isin(flags.index)]
-    wide["outcome"] = flags.reindex(wide.index).fillna(0).astype(int)
-    return wide.reset_index(drop=True)
+        table = table.loc[table.index.isin(flags.index)]
+    table["outcome"] = flags.reindex(table.index).fillna(0).astype(int)
+    return table.reset_index(drop=True)
 
 
 def relative_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:

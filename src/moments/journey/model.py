@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import zoneinfo
 from decimal import Decimal
 from typing import Annotated, Literal, get_args
 
@@ -13,6 +14,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
     model_validator,
 )
 
@@ -233,10 +235,26 @@ class Journey(_Strict):
     id: Id
     name: str
     description: str = ""
+    timezone: str = Field(
+        "UTC",
+        description="IANA time zone where the moments happen (e.g. Europe/London): the "
+        "weekday and hour of the consistency analysis are read in it",
+    )
     owners: list[Owner] = Field(min_length=1)
     measures: dict[str, Measure] = Field(default_factory=dict)
     survey: Survey | None = Field(None, description="default survey for moments without one")
     stages: list[Stage] = Field(min_length=1)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, v: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(v)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(
+                f"unknown time zone '{v}': use an IANA name such as Europe/London or UTC"
+            ) from None
+        return v
 
     def moments(self) -> list[tuple[Stage, Touchpoint, Moment]]:
         return [(s, t, m) for s in self.stages for t in s.touchpoints for m in t.moments]
