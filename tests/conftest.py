@@ -80,7 +80,7 @@ def loaded(ws: moments.Workspace, small: dict[str, Path]) -> moments.Workspace:
 
 
 @pytest.fixture(scope="session")
-def demo_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def analytics_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A demo store (8,000 customers, the planted effects), built once per test run; each user
     opens it with ``moments.open`` and closes it again."""
     from moments.demo.build import build_demo

@@ -189,8 +189,8 @@ def test_dazzle_then_disappoint_compares_what_followed() -> None:
 
 
 @pytest.fixture
-def demo(demo_store: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(demo_store, create=False)
+def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
+    ws = moments.open(analytics_demo, create=False)
     yield ws
     ws.close()
 
@@ -215,10 +215,10 @@ def test_planted_inconsistency_is_recovered(demo: moments.Workspace) -> None:
     assert loc["cramers_v"] > 3 * others["cramers_v"].max()
 
 
-def test_analyse_consistency_writes_three_tables(demo_store: Path, tmp_path: Path) -> None:
+def test_analyse_consistency_writes_three_tables(analytics_demo: Path, tmp_path: Path) -> None:
     out = tmp_path / "consistency.csv"
     r = CliRunner().invoke(
-        app, ["analyse", "consistency", "--db", str(demo_store), "--out", str(out)]
+        app, ["analyse", "consistency", "--db", str(analytics_demo), "--out", str(out)]
     )
     assert r.exit_code == 0, r.output
     assert "checkout collapses at location=store-riverside × weekday=Saturday" in r.output

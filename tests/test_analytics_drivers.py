@@ -62,8 +62,8 @@ def test_penalty_reward_verdicts() -> None:
 
 
 @pytest.fixture
-def demo(demo_store: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(demo_store, create=False)
+def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
+    ws = moments.open(analytics_demo, create=False)
     yield ws
     ws.close()
 

@@ -85,8 +85,8 @@ def test_episodes_need_their_horizon() -> None:
 
 
 @pytest.fixture
-def demo(demo_store: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(demo_store, create=False)
+def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
+    ws = moments.open(analytics_demo, create=False)
     yield ws
     ws.close()
 
@@ -109,10 +109,12 @@ def test_planted_key_and_basic_moments_show_in_the_four_rs(demo: moments.Workspa
 
 
 def test_analyse_impact_writes_a_row_per_moment_and_valence(
-    demo_store: Path, tmp_path: Path
+    analytics_demo: Path, tmp_path: Path
 ) -> None:
     out = tmp_path / "impact.csv"
-    r = CliRunner().invoke(app, ["analyse", "impact", "--db", str(demo_store), "--out", str(out)])
+    r = CliRunner().invoke(
+        app, ["analyse", "impact", "--db", str(analytics_demo), "--out", str(out)]
+    )
     assert r.exit_code == 0, r.output
     assert "from negative to neutral is worth about" in r.output
     df = pacsv.read_csv(out).to_pandas()

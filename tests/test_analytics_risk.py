@@ -81,8 +81,8 @@ def test_features_stop_at_the_date_and_drop_the_departed() -> None:
 
 
 @pytest.fixture
-def demo(demo_store: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(demo_store, create=False)
+def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
+    ws = moments.open(analytics_demo, create=False)
     yield ws
     ws.close()
 
@@ -120,9 +120,11 @@ def test_risk_model_is_validated_and_calibrated(demo: moments.Workspace) -> None
     assert one_neg["weakest_moment"] in one_neg["reasons"]
 
 
-def test_analyse_risk_writes_scores_curve_and_calibration(demo_store: Path, tmp_path: Path) -> None:
+def test_analyse_risk_writes_scores_curve_and_calibration(
+    analytics_demo: Path, tmp_path: Path
+) -> None:
     out = tmp_path / "risk.csv"
-    r = CliRunner().invoke(app, ["analyse", "risk", "--db", str(demo_store), "--out", str(out)])
+    r = CliRunner().invoke(app, ["analyse", "risk", "--db", str(analytics_demo), "--out", str(out)])
     assert r.exit_code == 0, r.output
     assert "out-of-sample AUC" in r.output and "2 or more negative moments defected" in r.output
     scores = pacsv.read_csv(out).column_names

@@ -474,3 +474,18 @@ def _keys(rs: Rows) -> list[tuple[datetime, str]]:
 
 def _sorted(rs: Rows) -> list[tuple[Any, ...]]:
     return sorted(tuple(str(r[k]) for k in sorted(r)) for r in rs)
+
+
+def test_analysis_endpoint_returns_the_library_tables(api: Api) -> None:
+    body = api.ok("/api/analyses/impact")
+    assert body["id"] == "impact" and body["error"] is None
+    assert body["outcome"] == "repeat_purchase"
+    assert any("from negative to neutral is worth" in f for f in body["findings"])
+    table = body["tables"][0]["rows"]
+    assert {r["valence"] for r in table} == {"negative", "positive"}
+    assert {"revenue", "revenue_low", "revenue_high", "repeat", "posted"} <= set(table[0])
+    # an outcome the store has no events of: answered, with the reason, not a 500
+    missing = api.ok("/api/analyses/drivers", outcome="satisfaction")
+    assert missing["error"] and missing["tables"] == []
+    assert api.problem(422, "/api/analyses/nonsense")["message"]
+    assert api.problem(422, "/api/analyses/drivers", outcome="happiness")["field"]

@@ -7,6 +7,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from moments.web import charts
 from moments.web.charts import NEGATIVE, NEUTRAL, POSITIVE, line, mix_bar, net_colour, text_colour
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -228,3 +229,24 @@ def test_line_escapes_its_labels() -> None:
     dots = [c.findtext(f"{SVG}title") for c in root.iter(f"{SVG}circle")]
     assert dots[0] == f"{HOSTILE}: +10"
     assert HOSTILE in _texts(root) and HOSTILE + "!" in _texts(root)
+
+
+def test_forest_draws_a_bar_and_whiskers_per_estimate() -> None:
+    svg = charts.forest(
+        [("a", 0.5, 0.4, 0.6), ("b", -0.2, -0.3, -0.1), ("skipped", float("nan"), 0, 1)],
+        "effects",
+        fmt="{:+.0%}",
+    )
+    assert svg.count("<rect") == 2 and svg.count('class="whisker"') == 6
+    assert "a: +50% (95 % interval +40% to +60%)" in svg
+    assert charts.NEGATIVE in svg and charts.POSITIVE in svg
+    assert "skipped" not in svg
+    assert "Nothing to plot" in charts.forest([], "empty")
+
+
+def test_scatter_places_points_and_guides() -> None:
+    svg = charts.scatter([("x", 0.1, 0.2), ("y", 0.9, 0.8)], "s", "X", "Y", diagonal=True)
+    assert svg.count("<circle") == 2 and 'class="zero"' in svg
+    assert ">x</text>" in svg and 'text-anchor="end">y</text>' in svg  # right edge: to the left
+    bare = charts.scatter([("x", 0.1, 0.2)], "s", "X", "Y", label_points=False)
+    assert "<title>x: 0.1, 0.2</title>" in bare and ">x</text>" not in bare

@@ -79,6 +79,7 @@ def library_answers(ws: moments.Workspace) -> dict[str, Any]:
         "search_hits": _rows(ws.evidence(moment, search=word, limit=40)),
         "search_all": _rows(ws.evidence(moment, limit=40)),
         "fix_first": _rows(ws.fix_first("store-ops")),
+        "collapses": ws.collapses().to_dict("records"),
     }
 
 
@@ -423,3 +424,31 @@ def test_survey_for_a_moment_no_longer_registered(phone: Page, survey_site: Site
     phone.goto(f"{survey_site.url}/s/{token}")
     assert phone.locator("#survey-invalid").count() == 1, phone.locator("main").inner_text()
     assert phone.locator("header.top").count() == 0
+
+
+# -- analyses ----------------------------------------------------------------------------------
+def test_analysis_pages_show_the_library_findings(page: Page, site: Site) -> None:
+    goto(page, site.url + "/")
+    page.get_by_role("navigation").get_by_role("link", name="Analyses").click()
+    expect(page.get_by_role("heading", name="The method's analyses", level=1)).to_be_visible()
+    page.get_by_role("navigation", name="analyses").get_by_role("link", name="Consistency").click()
+    expect(page).to_have_url(re.compile(r"/analyses/consistency$"))
+    consistency = page.locator("section#consistency")
+    first = site.expected["collapses"][0]
+    expect(consistency.locator(".findings li").first).to_contain_text(
+        f"{first['moment']} collapses at {first['where']}: {first['share']:.0%} negative"
+    )
+    expect(consistency.locator("svg.forest")).to_be_visible()
+    expect(consistency.get_by_text("Collapses (")).to_be_visible()
+    expect(page.locator("nav[aria-label=analyses] a[aria-current=page]")).to_have_text(
+        "Consistency"
+    )
+
+
+def test_an_analysis_the_data_cannot_support_says_why(page: Page, site: Site) -> None:
+    goto(page, site.url + "/analyses/drivers")
+    page.get_by_label("Outcome").select_option("recommendation")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"outcome=recommendation"))
+    expect(page.locator(".unavailable")).to_contain_text("Not available on this data")
+    goto(page, site.url + "/analyses/nonsense", status=404)

@@ -156,8 +156,14 @@ def penalty_reward(eps: pd.DataFrame, declared: Mapping[str, str] | None = None)
     *differentiator* when the reward is significant and at least twice the penalty, *both* when
     both are significant otherwise, else *unclear*. ``agrees`` compares it with the journey.
     """
+    moments = [c for c in eps.columns if c != "outcome"]
+    if len(eps) < 30 or not moments:
+        raise InputError(
+            "too few episodes to compare negative, neutral and positive experiences",
+            "needs at least 30 judged customer-days whose outcome is known",
+        )
     rows = []
-    for m in [c for c in eps.columns if c != "outcome"]:
+    for m in moments:
         s = eps[m]
         groups = {
             "negative": eps["outcome"][s < -0.5 + 1e-9],

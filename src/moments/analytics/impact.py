@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import ibis
+import numpy as np
 import pandas as pd
 import statsmodels.api as sm
 
@@ -95,7 +96,11 @@ def impact(
         keep = y.notna()
         if keep.sum() < MIN_N or y[keep].nunique() < 2:
             continue
-        fits[metric] = sm.OLS(y[keep], x[keep]).fit(cov_type="HC1")
+        xm = x[keep]
+        xm = xm.loc[:, (xm.std() > 0) | (xm.columns == "const")]
+        if np.linalg.matrix_rank(xm.to_numpy()) < xm.shape[1]:
+            continue  # e.g. too few reviews to tell the moments' effects on stars apart
+        fits[metric] = sm.OLS(y[keep], xm).fit(cov_type="HC1")
     per_year = _per_year(judgements)
     rows = []
     for m in moments:
@@ -106,6 +111,9 @@ def impact(
                 continue
             row: dict[str, object] = {"moment": m, "valence": valence, "episodes": n}
             for metric, fit in fits.items():
+                if name not in fit.params:
+                    row.update({metric: np.nan, f"{metric}_low": np.nan, f"{metric}_high": np.nan})
+                    continue
                 b, (lo, hi) = fit.params[name], fit.conf_int().loc[name]
                 row.update({metric: b, f"{metric}_low": lo, f"{metric}_high": hi})
             if valence == "negative" and "revenue" in fits:

@@ -15,6 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColu
 from moments.cli import render
 from moments.cli.analyse import analyse_app
 from moments.cli.common import DbOpt, emit, err, errors, open_store, out
+from moments.cli.report import report
 from moments.cli.survey import survey_app
 from moments.errors import InputError
 from moments.journey import check_journey, journey_schema
@@ -33,6 +34,7 @@ journey_app = typer.Typer(
 app.add_typer(journey_app, name="journey")
 app.add_typer(survey_app, name="survey")
 app.add_typer(analyse_app, name="analyse")
+app.command("report")(report)
 
 
 @app.command()

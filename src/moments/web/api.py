@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal, get_args
 
 from fastapi import APIRouter, Query
@@ -9,6 +10,8 @@ from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from moments.analytics import DIMENSIONS
 from moments.errors import InputError, Problem
+from moments.report import SECTIONS, build_section, default_outcome
+from moments.store.schema import OUTCOME_TYPES
 from moments.survey import TokenError, record_answer
 from moments.web.app import WorkspaceDep, rows
 from moments.web.filters import FiltersDep
@@ -31,6 +34,11 @@ Dimension = Literal[
     "month",
 ]
 assert set(get_args(Dimension)) == set(DIMENSIONS)  # the API offers every dimension there is
+OutcomeType = Literal[
+    "purchase", "repeat_purchase", "referral", "review", "social_post", "defection",
+    "satisfaction", "recommendation",
+]  # fmt: skip
+assert set(get_args(OutcomeType)) == set(OUTCOME_TYPES)
 
 
 @router.get("/journeys", summary="Registered journeys with their stages and moments")
@@ -116,6 +124,33 @@ def customers(
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
 ) -> list[dict[str, Any]]:
     return rows(ws.customers(f.start, f.end).limit(limit))
+
+
+AnalysisName = Literal["drivers", "basics", "weakest", "consistency", "risk", "impact"]
+assert set(get_args(AnalysisName)) == set(SECTIONS)  # every analysis has an endpoint
+
+
+@router.get("/analyses/{name}", summary="One of the method's analyses: findings and tables")
+def analysis(
+    name: AnalysisName,
+    ws: WorkspaceDep,
+    outcome: Annotated[
+        OutcomeType | None, Query(description="Default: chosen from the data")
+    ] = None,
+    horizon: Annotated[int, Query(ge=1, le=3650, description="Days after an episode")] = 90,
+) -> dict[str, Any]:
+    s = build_section(ws, name, outcome, horizon)
+    return {
+        "id": s.id,
+        "title": s.title,
+        "outcome": outcome or default_outcome(ws),
+        "error": s.error,
+        "findings": s.findings,
+        "tables": [
+            {"title": t.title, "rows": json.loads(t.frame.to_json(orient="records"))}
+            for t in s.tables
+        ],
+    }
 
 
 class Answer(BaseModel):

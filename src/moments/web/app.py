@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 
 import moments
 from moments.errors import InputError, MomentsError, NotFound
+from moments.report import render as report_render
 from moments.settings import Settings
 from moments.web import charts
 from moments.web.cache import ResponseCache
@@ -24,6 +25,7 @@ templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.globals.update(
     net_colour=charts.net_colour, text_colour=charts.text_colour, mix_bar=charts.mix_bar
 )
+report_render.install(templates.env)
 
 
 class _Shared:

@@ -7,6 +7,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
+from moments.errors import InputError, NotFound
+from moments.report import SECTIONS, build_section, default_outcome
+from moments.store.schema import OUTCOME_TYPES
 from moments.web import charts
 from moments.web.app import WorkspaceDep, rows, templates
 from moments.web.filters import FiltersDep
@@ -157,3 +160,41 @@ def owner_page(request: Request, owner_id: str, ws: WorkspaceDep, f: FiltersDep)
         negatives=rows(ws.evidence(owner_id=owner_id, limit=20, **kw)),
     )
     return templates.TemplateResponse(request, "owner.html", ctx)
+
+
+AnalysisOutcome = Annotated[
+    str | None, Query(description="Outcome for key moments, basics and weakest link")
+]
+AnalysisHorizon = Annotated[int, Query(ge=1, le=3650, description="Days after an episode")]
+
+
+@router.get("/analyses", response_class=HTMLResponse)
+def analyses(request: Request, ws: WorkspaceDep) -> HTMLResponse:
+    ctx = {"title": "Analyses", "sections": SECTIONS, "current": None, "section": None,
+           "outcome": default_outcome(ws), "horizon": 90, "outcomes": OUTCOME_TYPES}  # fmt: skip
+    return templates.TemplateResponse(request, "analyses.html", ctx)
+
+
+@router.get("/analyses/{name}", response_class=HTMLResponse)
+def analysis_page(
+    request: Request,
+    name: str,
+    ws: WorkspaceDep,
+    outcome: AnalysisOutcome = None,
+    horizon: AnalysisHorizon = 90,
+) -> HTMLResponse:
+    if name not in SECTIONS:
+        raise NotFound(f"no analysis '{name}': there are {', '.join(SECTIONS)}")
+    if outcome is not None and outcome not in OUTCOME_TYPES:
+        raise InputError(f"unknown outcome '{outcome}'", f"use one of: {', '.join(OUTCOME_TYPES)}")
+    outcome = outcome or default_outcome(ws)
+    ctx = {
+        "title": SECTIONS[name][0],
+        "sections": SECTIONS,
+        "current": name,
+        "section": build_section(ws, name, outcome, horizon),
+        "outcome": outcome,
+        "horizon": horizon,
+        "outcomes": OUTCOME_TYPES,
+    }
+    return templates.TemplateResponse(request, "analyses.html", ctx)
