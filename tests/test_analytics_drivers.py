@@ -113,3 +113,29 @@ def test_analyse_commands_write_the_contracted_columns(
 def test_no_judged_moments_is_explained(ws: moments.Workspace) -> None:
     with pytest.raises(moments.InputError, match="no judged lived moments"):
         ws.drivers()
+
+
+def test_block_bootstrap_gives_the_row_bootstrap_intervals() -> None:
+    """Above BLOCKS rows the bootstrap resamples blocks of rows; its intervals match the plain
+    row bootstrap's (computed here the slow way)."""
+    from moments.analytics import drivers as d
+
+    rng = np.random.default_rng(4)
+    n = 20_000
+    z = rng.normal(size=(n, 3))
+    x = np.column_stack([z[:, 0], 0.6 * z[:, 0] + 0.8 * z[:, 1], z[:, 2]])
+    y = x[:, 0] + 0.5 * x[:, 1] + 0.2 * x[:, 2] + rng.normal(0, 2, n)
+    fast = d._bootstrap(np.column_stack([x, y]), 300, np.random.default_rng(1))
+    slow = np.empty((300, 3))
+    r = np.random.default_rng(2)
+    for b in range(300):
+        idx = r.integers(0, n, n)
+        w = relative_weights(x[idx], y[idx])
+        slow[b] = w / w.sum()
+    np.testing.assert_allclose(fast.mean(0), slow.mean(0), atol=0.01)
+    np.testing.assert_allclose(fast.std(0), slow.std(0), rtol=0.25)
+    # and the correlation built from block sums is the data's correlation
+    zz = np.column_stack([x, y])
+    zc = zz - zz.mean(0)
+    got = d._correlation(n, zc.sum(0), zc.T @ zc)
+    np.testing.assert_allclose(got, np.corrcoef(zz, rowvar=False), atol=1e-12)

@@ -8,7 +8,7 @@ import pytest
 
 import moments
 from moments.analytics.drivers import episodes
-from moments.analytics.episodes import followed, judged_days, moment_scores, wide
+from moments.analytics.episodes import followed, judged_days, moment_ids, wide
 from tests.test_analytics_consistency import MONDAY, judgements
 from tests.test_analytics_impact import _outcomes
 
@@ -47,10 +47,11 @@ def test_judged_days_leave_out_the_last_horizon_and_unknowns() -> None:
             {"customer_id": "c", "occurred_at": MONDAY + 95 * DAY, "valence": "neutral"},
         ]
     )  # fmt: skip
-    per = moment_scores(judged_days(j, 90))
-    table = wide(per)
-    assert list(table.index.get_level_values("customer_id")) == ["a"]
-    assert table.iloc[0].to_dict() == {"checkout": -1.0, "greeting": 1.0}
+    days = judged_days(j, 90)
+    assert moment_ids(days) == ["checkout", "greeting"]
+    table = wide(days, moment_ids(days)).to_pandas()
+    assert list(table["customer_id"]) == ["a"]
+    assert table[["checkout", "greeting"]].iloc[0].to_dict() == {"checkout": -1.0, "greeting": 1.0}
 
 
 def test_rated_outcome_episodes_use_the_answer_and_drop_the_unanswered() -> None:

@@ -121,3 +121,22 @@ def test_analyse_impact_writes_a_row_per_moment_and_valence(
     assert {"moment", "valence", "episodes", "revenue", "revenue_low", "revenue_high"} <= set(df)
     assert {"repeat", "referral", "posted", "stars", "worth_per_year"} <= set(df)
     assert len(df) == 16  # 8 moments × negative, positive
+
+
+def test_grouped_ols_equals_statsmodels_on_the_observations() -> None:
+    """ols_hc1 on pattern sums gives statsmodels' OLS HC1 on the rows, to float precision."""
+    import statsmodels.api as sm
+
+    rng = np.random.default_rng(11)
+    n = 4000
+    a, b = rng.integers(0, 2, n), rng.integers(0, 3, n)
+    x = np.column_stack([np.ones(n), a, b == 1, b == 2]).astype(float)
+    y = 2 + 3 * a - 1.5 * (b == 2) + rng.normal(0, 1 + a, n)  # heteroscedastic
+    ref = sm.OLS(y, x).fit(cov_type="HC1")
+    df = pd.DataFrame({"a": a, "b": b, "y": y, "y2": y * y})
+    g = df.groupby(["a", "b"]).agg(n=("y", "size"), s1=("y", "sum"), s2=("y2", "sum"))
+    ga, gb = g.index.get_level_values("a"), g.index.get_level_values("b")
+    gx = np.column_stack([np.ones(len(g)), ga, gb == 1, gb == 2]).astype(float)
+    beta, cov = impact.ols_hc1(gx, g["n"].to_numpy(float), g["s1"].to_numpy(), g["s2"].to_numpy())
+    np.testing.assert_allclose(beta, ref.params, rtol=1e-9)
+    np.testing.assert_allclose(cov, ref.cov_params(), rtol=1e-7)

@@ -21,11 +21,12 @@ import numpy as np
 import pandas as pd
 from statsmodels.stats.proportion import proportion_confint
 
-from moments.analytics.episodes import judged_days, moment_scores, wide
+from moments.analytics.episodes import judged_days, moment_ids, wide
 from moments.errors import InputError
 from moments.store.schema import OUTCOME_TYPES, RATED_OUTCOMES
 
 BOOTSTRAP = 200
+BLOCKS = 2000
 
 
 def episodes(
@@ -48,19 +49,21 @@ def episodes(
         raise InputError(f"unknown outcome '{outcome}'", f"use one of: {', '.join(OUTCOME_TYPES)}")
     rated = outcome in RATED_OUTCOMES
     # an answer is known as soon as it is given; a happening needs its whole horizon
-    per = moment_scores(judged_days(judgements, None if rated else horizon))
+    j = judged_days(judgements, None if rated else horizon)
+    moments = moment_ids(j)
+    eps = wide(j, moments)
     o = outcomes.filter(outcomes.type == outcome).select(
         o_customer="customer_id", o_at="occurred_at", o_rating="rating"
     )
-    eps = per.select("customer_id", "day").distinct()
+    keys = eps.select("customer_id", "day")
     # an answer given the same day counts; a happening must come after the day
     start = 0 if rated else 1
-    hits = eps.join(
+    hits = keys.join(
         o,
         [
-            eps.customer_id == o.o_customer,
-            o.o_at >= eps.day + ibis.interval(days=start),
-            o.o_at < eps.day + ibis.interval(days=1 + horizon),
+            keys.customer_id == o.o_customer,
+            o.o_at >= keys.day + ibis.interval(days=start),
+            o.o_at < keys.day + ibis.interval(days=1 + horizon),
         ],
     )
     if rated:
@@ -70,32 +73,75 @@ def episodes(
         hit = first.filter((first._n == 0) & first.o_rating.notnull()).select(
             "customer_id", "day", outcome=(first.o_rating >= threshold).cast("int64")
         )
+        joined = eps.join(hit, ["customer_id", "day"])
     else:
         hit = hits.select("customer_id", "day").distinct().mutate(outcome=ibis.literal(1))
-    table = wide(per)
-    flags = hit.to_pandas().set_index(["customer_id", "day"])["outcome"]
-    if rated:
-        table = table.loc[table.index.isin(flags.index)]
-    table["outcome"] = flags.reindex(table.index).fillna(0).astype(int)
-    return table.reset_index(drop=True)
+        joined = eps.left_join(hit, ["customer_id", "day"])
+    table = (
+        joined.select("customer_id", "day", *moments, outcome=joined.outcome.fill_null(0))
+        .order_by(["customer_id", "day"])  # the bootstrap's draws depend on the order
+        .to_pandas()
+        .drop(columns=["customer_id", "day"])
+    )
+    table["outcome"] = table["outcome"].astype(int)
+    table.columns.name = "moment_id"
+    return table
 
 
-def relative_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Johnson (2000) relative weights: each predictor's share of R², summing to R².
+def weights_from_correlation(r: np.ndarray) -> np.ndarray:
+    """Johnson (2000) relative weights from the correlation matrix of (x₁ … x_p, y).
 
     X is made orthogonal through the symmetric square root of its correlation matrix, so
-    correlated predictors share what they jointly explain instead of one taking it all.
+    correlated predictors share what they jointly explain instead of one taking it all. The
+    weights are each predictor's share of R² and sum to R².
     """
-    xs = (x - x.mean(0)) / x.std(0)
-    ys = (y - y.mean()) / y.std()
-    n = len(y)
-    rxx = xs.T @ xs / n
-    rxy = xs.T @ ys / n
+    rxx, rxy = r[:-1, :-1], r[:-1, -1]
     evals, evecs = np.linalg.eigh(rxx)
     evals = np.clip(evals, 1e-12, None)
     lam = evecs @ np.diag(np.sqrt(evals)) @ evecs.T
     beta = np.linalg.solve(lam, rxy)
-    return (lam**2) @ (beta**2)
+    return np.asarray((lam**2) @ (beta**2))
+
+
+def relative_weights(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Relative weights of the columns of ``x`` for ``y`` (see weights_from_correlation)."""
+    return weights_from_correlation(np.corrcoef(np.column_stack([x, y]), rowvar=False))
+
+
+def _correlation(n: float, s: np.ndarray, ss: np.ndarray) -> np.ndarray:
+    """Correlation matrix from a count, column sums and the matrix of cross-product sums."""
+    mean = s / n
+    cov = ss / n - np.outer(mean, mean)
+    sd = np.sqrt(np.clip(np.diag(cov), 1e-300, None))
+    return np.asarray(cov / np.outer(sd, sd))
+
+
+def _bootstrap(z: np.ndarray, replicates: int, rng: np.random.Generator) -> np.ndarray:
+    """Relative-weight shares of ``replicates`` bootstrap samples of the rows of z = [x, y].
+
+    Rows are dealt at random into at most ``BLOCKS`` blocks whose sums are kept; a replicate
+    draws blocks with replacement and adds their sums. With no more rows than blocks this is
+    the ordinary row bootstrap; above, it resamples groups of exchangeable rows, which gives
+    the same intervals in a time that does not grow with the rows (each replicate costs
+    blocks × columns², not rows × columns).
+    """
+    n, k = z.shape
+    blocks = min(n, BLOCKS)
+    label = rng.permutation(n) % blocks
+    z = z - z.mean(axis=0)  # centred: the sums of squares lose no precision
+    size = np.bincount(label, minlength=blocks).astype(float)
+    sums = np.stack([np.bincount(label, z[:, i], blocks) for i in range(k)], axis=1)
+    cross = np.empty((blocks, k, k))
+    for i in range(k):
+        for j in range(i, k):
+            cross[:, i, j] = cross[:, j, i] = np.bincount(label, z[:, i] * z[:, j], blocks)
+    out = np.empty((replicates, k - 1))
+    for b in range(replicates):
+        take = np.bincount(rng.integers(0, blocks, blocks), minlength=blocks).astype(float)
+        r = _correlation(take @ size, take @ sums, np.tensordot(take, cross, axes=1))
+        w = weights_from_correlation(r)
+        out[b] = w / w.sum()
+    return out
 
 
 def drivers(eps: pd.DataFrame, seed: int = 7, bootstrap: int = BOOTSTRAP) -> pd.DataFrame:
@@ -112,12 +158,7 @@ def drivers(eps: pd.DataFrame, seed: int = 7, bootstrap: int = BOOTSTRAP) -> pd.
     y = eps["outcome"].to_numpy(dtype=float)
     w = relative_weights(x, y)
     share = w / w.sum()
-    rng = np.random.default_rng(seed)
-    boot = np.empty((bootstrap, len(usable)))
-    for b in range(bootstrap):
-        idx = rng.integers(0, len(y), len(y))
-        wb = relative_weights(x[idx], y[idx])
-        boot[b] = wb / wb.sum()
+    boot = _bootstrap(np.column_stack([x, y]), bootstrap, np.random.default_rng(seed))
     low, high = np.percentile(boot, [2.5, 97.5], axis=0)
     out = pd.DataFrame(
         {

@@ -12,7 +12,6 @@ from datetime import timedelta
 
 import ibis
 import ibis.expr.datatypes as dt
-import pandas as pd
 
 from moments.errors import InputError
 
@@ -33,17 +32,17 @@ def judged_days(judgements: ibis.Table, horizon: int | None) -> ibis.Table:
     return j.filter(j.day < ibis.literal(cutoff, UTC))
 
 
-def moment_scores(j: ibis.Table) -> ibis.Table:
-    """Per customer, day and moment: the mean valence score (−1 … 1)."""
-    return j.group_by(["customer_id", "day", "moment_id"]).agg(
-        score=j.score.cast(dt.float64).mean()
-    )
+def moment_ids(j: ibis.Table) -> list[str]:
+    """The moments that occur in ``j``, sorted."""
+    return sorted(j.select("moment_id").distinct().to_pyarrow()["moment_id"].to_pylist())
 
 
-def wide(per: ibis.Table) -> pd.DataFrame:
-    """Episodes as rows (index customer_id, day), one score column per moment, NaN = not lived."""
-    return per.to_pandas().pivot_table(
-        index=["customer_id", "day"], columns="moment_id", values="score"
+def wide(j: ibis.Table, moments: list[str]) -> ibis.Table:
+    """Episodes as rows (customer_id, day), one column per moment with its mean valence score
+    that day (−1 … 1; NULL = not lived). Computed by the engine in one pass."""
+    score = j.score.cast(dt.float64)
+    return j.group_by(["customer_id", "day"]).agg(
+        **{m: score.mean(where=j.moment_id == m) for m in moments}
     )
 
 

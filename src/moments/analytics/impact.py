@@ -4,10 +4,15 @@ business — and what moving a moment from negative to neutral is worth a year.
 The unit is the episode (a customer's day, see :mod:`moments.analytics.episodes`). For each
 episode, what followed it: spend (purchases) and repeat business (came back) and referrals
 within ``horizon`` days; reputation (a public social post, and the stars of a public review)
-within ``reputation_days``. Each is regressed by ordinary least squares (statsmodels, robust
-HC1 errors) on, per moment, *lived*, *negative* and *positive* indicators — so a moment's
-negative coefficient is the difference to a neutral experience of the same moment, with the
-other moments of the episode held fixed. Observational: an association, not an experiment.
+within ``reputation_days``. Each is regressed by ordinary least squares with robust (HC1)
+errors on, per moment, *lived*, *negative* and *positive* indicators — so a moment's negative
+coefficient is the difference to a neutral experience of the same moment, with the other
+moments of the episode held fixed. Observational: an association, not an experiment.
+
+The regressors are indicators, so episodes fall into a few thousand distinct patterns: the
+engine groups them and :func:`ols_hc1` solves from the groups' sums, exactly as OLS on the
+episodes one by one would (tested against statsmodels) in memory that does not grow with the
+data.
 """
 
 from __future__ import annotations
@@ -17,9 +22,9 @@ from datetime import timedelta
 import ibis
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
+from scipy.stats import norm
 
-from moments.analytics.episodes import followed, judged_days, moment_scores, wide
+from moments.analytics.episodes import followed, judged_days, moment_ids, wide
 from moments.errors import InputError
 
 REPUTATION_DAYS = 7
@@ -34,45 +39,88 @@ METRICS = {
 }
 
 
+STATES = {"negative": "n", "neutral": "o", "positive": "p"}  # not lived: "-"
+
+
+def _state(score: ibis.Value) -> ibis.Value:
+    """A moment's state in an episode from its mean valence score that day."""
+    return ibis.cases((score.isnull(), "-"), (score <= -0.5, "n"), (score >= 0.5, "p"), else_="o")
+
+
 def frame(
     judgements: ibis.Table,
     outcomes: ibis.Table,
     horizon: int = 90,
     reputation_days: int = REPUTATION_DAYS,
-) -> pd.DataFrame:
-    """Episodes with moment scores and the four R's that followed them."""
+) -> tuple[pd.DataFrame, list[str]]:
+    """Episodes grouped by pattern (the state of every moment that day): per pattern, the
+    episodes ``n`` and, per R, the count, sum and sum of squares of what followed. The engine
+    does the work; what comes back has one row per distinct pattern, not per episode."""
     j = judged_days(judgements, horizon)
-    per = moment_scores(j)
-    scores = wide(per)
-    if scores.empty:
+    moments = moment_ids(j)
+    if not moments:
         raise InputError(
             "no episodes old enough to see what followed",
             f"needs judged moments at least {horizon} days before the last one",
         )
-    keys = per.select("customer_id", "day").distinct()
-    long = followed(keys, outcomes, horizon).to_pandas().set_index(["customer_id", "day"])
-    short = followed(keys, outcomes, reputation_days).to_pandas().set_index(["customer_id", "day"])
-    long = long.reindex(scores.index)
-    short = short.reindex(scores.index)
-    out = scores.copy()
-    out["revenue"] = long["spend"].fillna(0.0)
-    out["repeat"] = (long["n_repeat_purchase"].fillna(0) > 0).astype(float)
-    out["referral"] = (long["n_referral"].fillna(0) > 0).astype(float)
-    out["posted"] = (short["n_social_post"].fillna(0) > 0).astype(float)
-    out["stars"] = short["stars"].astype(float)
-    return out.reset_index()
+    eps = wide(j, moments)
+    eps = eps.select("customer_id", "day", **{m: _state(eps[m]) for m in moments})
+    keys = eps.select("customer_id", "day")
+    long = followed(keys, outcomes, horizon).rename(l_customer="customer_id", l_day="day")
+    short = followed(keys, outcomes, reputation_days).select(
+        s_customer="customer_id", s_day="day", s_posts="n_social_post", s_stars="stars"
+    )
+    e = eps.left_join(long, [eps.customer_id == long.l_customer, eps.day == long.l_day]).left_join(
+        short, [eps.customer_id == short.s_customer, eps.day == short.s_day]
+    )
+    metrics = {
+        "revenue": e.spend.fill_null(0.0),
+        "repeat": (e.n_repeat_purchase.fill_null(0) > 0).cast("float64"),
+        "referral": (e.n_referral.fill_null(0) > 0).cast("float64"),
+        "posted": (e.s_posts.fill_null(0) > 0).cast("float64"),
+        "stars": e.s_stars.cast("float64"),
+    }
+    aggs: dict[str, ibis.Value] = {"n": e.count()}
+    for name, y in metrics.items():
+        aggs[f"{name}:n"] = y.count()
+        aggs[f"{name}:s1"] = y.sum()
+        aggs[f"{name}:s2"] = (y * y).sum()
+    patterns = e.group_by(moments).agg(**aggs).order_by(moments).to_pandas()
+    return patterns, moments
 
 
-def _design(eps: pd.DataFrame, moments: list[str]) -> pd.DataFrame:
-    cols = {}
+def _design(patterns: pd.DataFrame, moments: list[str]) -> pd.DataFrame:
+    """Per pattern: a constant and, per moment, lived / negative / positive indicators."""
+    cols: dict[str, pd.Series] = {"const": pd.Series(1.0, index=patterns.index)}
     for m in moments:
-        s = eps[m]
-        cols[f"lived:{m}"] = s.notna().astype(float)
-        cols[f"negative:{m}"] = (s <= -0.5).astype(float)
-        cols[f"positive:{m}"] = (s >= 0.5).astype(float)
-    x = pd.DataFrame(cols, index=eps.index)
-    x = x.loc[:, x.std() > 0]
-    return sm.add_constant(x, has_constant="add")
+        s = patterns[m]
+        cols[f"lived:{m}"] = (s != "-").astype(float)
+        cols[f"negative:{m}"] = (s == "n").astype(float)
+        cols[f"positive:{m}"] = (s == "p").astype(float)
+    return pd.DataFrame(cols)
+
+
+def ols_hc1(
+    x: np.ndarray, n: np.ndarray, s1: np.ndarray, s2: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """OLS with HC1 (White, small-sample scaled) covariance from grouped data.
+
+    Rows of ``x`` are distinct regressor patterns; for the observations of each, ``n`` is how
+    many, ``s1`` the sum and ``s2`` the sum of squares of the outcome. Exactly what OLS on the
+    observations one by one gives (see the tests against statsmodels), in memory that grows
+    with the patterns, not the observations.
+    """
+    xtx = (x * n[:, None]).T @ x
+    beta = np.linalg.solve(xtx, x.T @ s1)
+    fitted = x @ beta
+    # Σ e² over a pattern's observations = within-pattern squares + n · (mean − fitted)²
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(n > 0, s1 / np.where(n > 0, n, 1), 0.0)
+    e2 = np.clip(s2 - n * mean**2, 0.0, None) + n * (mean - fitted) ** 2
+    bread = np.linalg.inv(xtx)
+    meat = (x * e2[:, None]).T @ x
+    total, k = n.sum(), x.shape[1]
+    return beta, bread @ meat @ bread * total / (total - k)
 
 
 def impact(
@@ -85,36 +133,39 @@ def impact(
     difference to a neutral experience of that moment with its 95 % interval; for negatives,
     ``worth_per_year``: the revenue a year of that moment's negatives costs (what moving them
     to neutral is worth), with its interval."""
-    eps = frame(judgements, outcomes, horizon, reputation_days)
-    moments = [
-        c for c in eps.columns if c not in ("customer_id", "day", *METRICS) and eps[c].notna().any()
-    ]
-    x = _design(eps, moments)
-    fits = {}
+    patterns, moments = frame(judgements, outcomes, horizon, reputation_days)
+    design = _design(patterns, moments)
+    z = float(norm.ppf(0.975))
+    fits: dict[str, pd.DataFrame] = {}
     for metric in METRICS:
-        y = eps[metric]
-        keep = y.notna()
-        if keep.sum() < MIN_N or y[keep].nunique() < 2:
+        n = patterns[f"{metric}:n"].to_numpy(float)
+        keep = n > 0
+        if n.sum() < MIN_N:
             continue
-        xm = x[keep]
+        xm = design[keep]
         xm = xm.loc[:, (xm.std() > 0) | (xm.columns == "const")]
-        if np.linalg.matrix_rank(xm.to_numpy()) < xm.shape[1]:
+        x = xm.to_numpy()
+        if np.linalg.matrix_rank((x * n[keep][:, None]).T @ x) < x.shape[1]:
             continue  # e.g. too few reviews to tell the moments' effects on stars apart
-        fits[metric] = sm.OLS(y[keep], xm).fit(cov_type="HC1")
+        s1 = patterns.loc[keep, f"{metric}:s1"].to_numpy(float)
+        s2 = patterns.loc[keep, f"{metric}:s2"].to_numpy(float)
+        beta, cov = ols_hc1(x, n[keep], s1, s2)
+        se = np.sqrt(np.diag(cov))
+        fits[metric] = pd.DataFrame(
+            {"b": beta, "low": beta - z * se, "high": beta + z * se}, index=xm.columns
+        )
+    counts = {c: float((design[c] * patterns["n"]).sum()) for c in design.columns}
     per_year = _per_year(judgements)
     rows = []
     for m in moments:
         for valence in ("negative", "positive"):
             name = f"{valence}:{m}"
-            n = int(x[name].sum()) if name in x else 0
-            if n < MIN_N:
+            n_eps = int(counts.get(name, 0))
+            if n_eps < MIN_N:
                 continue
-            row: dict[str, object] = {"moment": m, "valence": valence, "episodes": n}
+            row: dict[str, object] = {"moment": m, "valence": valence, "episodes": n_eps}
             for metric, fit in fits.items():
-                if name not in fit.params:
-                    row.update({metric: np.nan, f"{metric}_low": np.nan, f"{metric}_high": np.nan})
-                    continue
-                b, (lo, hi) = fit.params[name], fit.conf_int().loc[name]
+                b, lo, hi = fit.loc[name] if name in fit.index else (np.nan,) * 3
                 row.update({metric: b, f"{metric}_low": lo, f"{metric}_high": hi})
             if valence == "negative" and "revenue" in fits:
                 yearly = per_year.get(m, 0.0)
@@ -129,9 +180,12 @@ def impact(
             "too few episodes to measure the four R's",
             f"needs at least {MIN_N} negative or positive episodes of a moment",
         )
-    baseline = {metric: float(eps[metric].mean()) for metric in METRICS}
-    out.attrs["baseline"] = baseline
-    out.attrs["episodes"] = len(eps)
+    total = patterns["n"].sum()
+    out.attrs["baseline"] = {
+        metric: float(patterns[f"{metric}:s1"].sum() / max(patterns[f"{metric}:n"].sum(), 1))
+        for metric in METRICS
+    }
+    out.attrs["episodes"] = int(total)
     return out.sort_values(["valence", "moment"]).reset_index(drop=True)
 
 

@@ -108,11 +108,15 @@ def _pct(x: float) -> str:
 
 
 def features(
-    judgements: ibis.Table, outcomes: ibis.Table, as_of: datetime, window: int = WINDOW
+    judgements: ibis.Table,
+    outcomes: ibis.Table,
+    as_of: datetime,
+    window: int = WINDOW,
+    weakest: bool = True,
 ) -> pd.DataFrame:
     """Per customer with a judged moment before ``as_of`` and no defection before it: the risk
-    model's features (index customer_id) and ``weakest_moment`` (most negatives in the window,
-    else lowest mean valence, latest first)."""
+    model's features (index customer_id) and, with ``weakest``, ``weakest_moment`` (most
+    negatives, else lowest mean valence, latest first)."""
     at = ibis.literal(as_of, UTC)
     since = ibis.literal(as_of - timedelta(days=window), UTC)
     j = _judged(judgements)
@@ -129,16 +133,18 @@ def features(
         "positives": (j.valence == "positive").cast("int64").sum(),
         "negatives_window": (neg & recent).cast("int64").sum(),
         "lived_window": recent.cast("int64").sum(),
-        "first_at": j.occurred_at.min(),
-        "last_at": j.occurred_at.max(),
+        # seconds since the epoch: numbers cross to pandas far faster than timestamps
+        "first_at": j.occurred_at.epoch_seconds().min(),
+        "last_at": j.occurred_at.epoch_seconds().max(),
     }
     for m in moment_ids:
         aggs[f"neg:{m}"] = (neg & recent & (j.moment_id == m)).cast("int64").sum()
-    df = j.group_by("customer_id").agg(**aggs).to_pandas().set_index("customer_id")
-    when = pd.Timestamp(as_of)
-    df["days_since_last"] = (when - pd.to_datetime(df.pop("last_at"), utc=True)).dt.days
-    df["tenure_days"] = (when - pd.to_datetime(df.pop("first_at"), utc=True)).dt.days
-    df["weakest_moment"] = _weakest(j, moment_ids, df.index)
+    df = j.group_by("customer_id").agg(**aggs).to_pyarrow().to_pandas().set_index("customer_id")
+    when = as_of.timestamp()
+    df["days_since_last"] = ((when - df.pop("last_at")) // 86400).astype("int64")
+    df["tenure_days"] = ((when - df.pop("first_at")) // 86400).astype("int64")
+    if weakest:
+        df["weakest_moment"] = _weakest(j, moment_ids, df.index)
     return df
 
 
@@ -154,7 +160,7 @@ def _weakest(j: ibis.Table, moment_ids: list[str], index: pd.Index) -> pd.Series
             order_by=[ibis.desc("negatives"), "mean", ibis.desc("last"), "moment_id"],
         )
     )
-    top = ranked.filter(ranked._n == 0).select("customer_id", "moment_id").to_pandas()
+    top = ranked.filter(ranked._n == 0).select("customer_id", "moment_id").to_pyarrow().to_pandas()
     return top.set_index("customer_id")["moment_id"].reindex(index)
 
 
@@ -207,7 +213,7 @@ def _labels(
 
 
 def _matrix(df: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    x = df.drop(columns=["weakest_moment"]).astype(float)
+    x = df.drop(columns=["weakest_moment"], errors="ignore").astype(float)
     x["days_since_last"] = np.log1p(x["days_since_last"].clip(lower=0))
     x["tenure_days"] = np.log1p(x["tenure_days"].clip(lower=0))
     # the count's effect need not be linear: the seed says the second bad experience counts
@@ -231,7 +237,7 @@ def fit(
     if target not in ("defection", "lapse"):
         raise InputError(f"unknown risk target '{target}'", "use 'defection' or 'lapse'")
     snapshot = _last(judgements) - timedelta(days=horizon)
-    feats = features(judgements, outcomes, snapshot, window)
+    feats = features(judgements, outcomes, snapshot, window, weakest=False)
     y = _labels(outcomes, target, snapshot, horizon, feats.index)
     if len(y) < 100 or y.sum() < 10 or y.sum() > len(y) - 10:
         raise InputError(
@@ -281,28 +287,12 @@ def score(
     scaler, logit = model.steps[0][1], model.steps[-1][1]  # type: ignore[attr-defined]
     # contribution of each feature to the log-odds, relative to the average customer
     contrib = ((x.to_numpy() - scaler.mean_) / scaler.scale_) * logit.coef_[0]
-    names = np.array(fitted.columns)
-    # reasons name experiences, not activity: how often someone visits is context, not a cause
-    counts = np.array([n.startswith("negatives") for n in names])
-    per_moment = np.array([n.startswith("neg:") for n in names])
-    why = []
-    for row, c in zip(x.to_numpy(), contrib, strict=True):
-        parts = []
-        top = np.where(counts & (c > 0) & (row > 0), c, -np.inf)
-        if np.isfinite(top.max()):
-            parts.append(_reason(names[int(top.argmax())], row[int(top.argmax())], fitted.window))
-        lived = [
-            (names[i][4:], int(row[i])) for i in np.argsort(-c) if per_moment[i] and row[i] > 0
-        ]
-        if lived:
-            listed = ", ".join(m if k == 1 else f"{m} ×{k}" for m, k in lived[:reasons])
-            parts.append(f"negative in the last {fitted.window} days: {listed}")
-        why.append("; ".join(parts))
+    why = _reasons(x.to_numpy(), contrib, list(fitted.columns), fitted.window, reasons)
     out = pd.DataFrame(
         {
             "customer_id": feats.index,
             "risk": prob,
-            "band": [next(b for b, t in BANDS if p >= t) for p in prob],
+            "band": np.select([prob >= t for _, t in BANDS], [b for b, _ in BANDS], "low"),
             "negatives_window": feats["negatives_window"].to_numpy(),
             "negatives": feats["negatives"].to_numpy(),
             "days_since_last": feats["days_since_last"].to_numpy(),
@@ -311,6 +301,36 @@ def score(
         }
     )
     return out.sort_values(["risk", "customer_id"], ascending=[False, True]).reset_index(drop=True)
+
+
+def _reasons(
+    x: np.ndarray, contrib: np.ndarray, names: list[str], window: int, top: int
+) -> list[str]:
+    """Per customer: the negative-count feature that raises the risk most, then the moments
+    negative in the window, biggest contribution first. Experiences only: how often someone
+    visits is context, not a cause."""
+    counts = np.array([i for i, n in enumerate(names) if n.startswith("negatives")])
+    moments = np.array([i for i, n in enumerate(names) if n.startswith("neg:")])
+    c = np.where((x[:, counts] > 0) & (contrib[:, counts] > 0), contrib[:, counts], -np.inf)
+    best = counts[c.argmax(axis=1)]
+    has_count = np.isfinite(c.max(axis=1))
+    mc = np.where(x[:, moments] > 0, contrib[:, moments], -np.inf)
+    order = np.argsort(-mc, axis=1, kind="stable")[:, :top]
+    ranked = moments[order]
+    shown = np.take_along_axis(np.isfinite(mc), order, axis=1)
+    labels = [n[4:] for n in names]
+    out = []
+    for i in range(len(x)):
+        parts = [_reason(names[best[i]], x[i, best[i]], window)] if has_count[i] else []
+        listed = [
+            labels[j] if x[i, j] == 1 else f"{labels[j]} ×{int(x[i, j])}"
+            for j, ok in zip(ranked[i], shown[i], strict=True)
+            if ok
+        ]
+        if listed:
+            parts.append(f"negative in the last {window} days: {', '.join(listed)}")
+        out.append("; ".join(parts))
+    return out
 
 
 def _reason(name: str, value: float, window: int) -> str:
