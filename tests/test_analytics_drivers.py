@@ -78,6 +78,9 @@ def test_planted_key_moment_is_recovered(demo: moments.Workspace) -> None:
     assert d["importance"].sum() == pytest.approx(1.0)
     assert (d["low"] <= d["importance"]).all() and (d["importance"] <= d["high"]).all()
     assert (d["n"] >= 30).all()
+    # next to the importance the journey states: dressing-room is stated 5 of 5 as well
+    assert d.loc["dressing-room", "stated_importance"] == 5
+    assert d.loc["dressing-room", "derived_rank"] == 1 == d.loc["dressing-room", "stated_rank"]
 
 
 def test_planted_basic_moment_is_recovered(demo: moments.Workspace) -> None:

@@ -235,8 +235,16 @@ class Workspace:
         seed: int = 7,
         threshold: float = 0.75,
     ) -> pd.DataFrame:
-        """Key moments: each moment's share of the explained outcome, with a 95 % interval."""
-        return drivers_mod.drivers(self.episodes(outcome, horizon, threshold), seed=seed)
+        """Key moments: each moment's share of the explained outcome, with a 95 % interval,
+        next to the importance the journey states (1–5) and the rank of each."""
+        d = drivers_mod.drivers(self.episodes(outcome, horizon, threshold), seed=seed)
+        stated = {m.id: m.importance for j in self.journeys() for _, _, m in j.moments()}
+        d["stated_importance"] = d["moment"].map(stated)
+        d["derived_rank"] = range(1, len(d) + 1)
+        d["stated_rank"] = (
+            d["stated_importance"].rank(ascending=False, method="min").astype("Int64")
+        )
+        return d
 
     def basics(
         self, outcome: str = "repeat_purchase", horizon: int = 90, threshold: float = 0.75

@@ -99,6 +99,15 @@ def drivers(ws: Workspace, opt: Options) -> Section:
         fix = [n for n, x, y in pts if x >= mid_x and y <= mid_y]
         if fix:
             s.findings.append("Fix first (important and weak): " + ", ".join(fix) + ".")
+    over = d[(d["stated_rank"] - d["derived_rank"]) >= 3]["moment"].tolist()
+    under = d[(d["derived_rank"] - d["stated_rank"]) >= 3]["moment"].tolist()
+    if over:
+        s.findings.append(
+            "Matter more than the journey states: " + ", ".join(over) + " (derived rank at "
+            "least 3 places above the stated one)."
+        )
+    if under:
+        s.findings.append("Matter less than the journey states: " + ", ".join(under) + ".")
     s.tables.append(Table("Drivers", d))
     return s
 
