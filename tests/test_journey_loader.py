@@ -136,7 +136,7 @@ def test_examples_load(path: Path) -> None:
     assert check_journey(str(path)) == []
     journey = load_journey(path)
     assert journey == load_journey_text(path.read_text(encoding="utf-8"))
-    assert len(journey.moments()) >= 7
+    assert len(journey.moments()) >= 5  # the Olist order journey is the shortest
 
 
 def test_yaml_anchors_and_aliases_are_allowed() -> None:

@@ -64,8 +64,13 @@ def small_journey(**extra: object) -> dict[str, object]:
 # --- the shipped examples ------------------------------------------------------------------
 
 
-def test_there_are_two_shipped_examples() -> None:
-    assert [p.name for p in EXAMPLE_FILES] == ["bank-lost-wallet.yaml", "retail-store-visit.yaml"]
+def test_the_shipped_examples() -> None:
+    assert [p.name for p in EXAMPLE_FILES] == [
+        "airline-flight.yaml",
+        "bank-lost-wallet.yaml",
+        "olist-order.yaml",
+        "retail-store-visit.yaml",
+    ]
 
 
 @pytest.mark.parametrize("path", EXAMPLE_FILES, ids=lambda p: p.stem)

@@ -12,9 +12,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
 
+from moments.cli import model as _model  # noqa: F401  (registers `analyse model`)
 from moments.cli import render
 from moments.cli.analyse import analyse_app
 from moments.cli.common import DbOpt, emit, err, errors, open_store, out
+from moments.cli.importers import import_app
 from moments.cli.report import report
 from moments.cli.survey import survey_app
 from moments.errors import InputError
@@ -34,6 +36,7 @@ journey_app = typer.Typer(
 app.add_typer(journey_app, name="journey")
 app.add_typer(survey_app, name="survey")
 app.add_typer(analyse_app, name="analyse")
+app.add_typer(import_app, name="import")
 app.command("report")(report)
 
 

@@ -186,6 +186,13 @@ def load_rows(
     return _load(store, src, kind, rules, {}, ())
 
 
+def load_source(store: Store, src: SourceFile, kind: str, rules: Rules) -> LoadReport:
+    """Load events that another reader made (an importer turning a survey export's rows into
+    events): ``src`` carries them with their source file's line numbers and malformed rows,
+    so problems are reported where they are in the original file."""
+    return _load(store, src, kind, rules, {}, ())
+
+
 def _load(
     store: Store,
     src: SourceFile,
