@@ -11,6 +11,7 @@ from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from moments.cli.common import DbOpt, err, errors, open_store, out
 from moments.errors import InputError
 from moments.report import SECTIONS, render_report
+from moments.report.sections import applicable
 
 
 def report(
@@ -31,9 +32,10 @@ def report(
         typer.Option("--only", help=f"Just these analyses: {', '.join(SECTIONS)}."),
     ] = None,
 ) -> None:
-    """Write key moments, basics vs differentiators, weakest link, consistency, defection risk
-    and the four R's — findings, charts and tables with intervals — to one HTML file that
-    opens anywhere (no server, no network)."""
+    """Write key moments, basics vs differentiators, weakest link, consistency, defection risk,
+    the four R's and the outcome model (and, for an Olist import, delivery against the promise)
+    — findings, charts and tables with intervals — to one HTML file that opens anywhere (no
+    server, no network)."""
     with errors():
         if output.suffix.lower() not in (".html", ".htm"):
             raise InputError(f"cannot write '{output}'", "name the report .html")
@@ -43,7 +45,7 @@ def report(
                 f"unknown analysis '{unknown[0]}'", f"use one of: {', '.join(SECTIONS)}"
             )
         with open_store(db) as ws:
-            names = only or list(SECTIONS)
+            names = only or applicable(ws)
             with Progress(
                 SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
                 console=err, transient=True,

@@ -9,7 +9,7 @@ from typing import Any
 
 import jinja2
 
-from moments.report.sections import SECTIONS, build_section, default_outcome
+from moments.report.sections import applicable, build_section, default_outcome
 from moments.workspace import Workspace
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "web" / "templates"
@@ -62,7 +62,7 @@ def render_report(
     """A standalone HTML report (styles inlined, charts as SVG, no network) of every analysis."""
     outcome = outcome or default_outcome(ws)
     sections = []
-    for name in names or list(SECTIONS):
+    for name in names or applicable(ws):
         if progress is not None:
             progress(name)
         sections.append(build_section(ws, name, outcome, horizon))

@@ -126,7 +126,9 @@ def customers(
     return rows(ws.customers(f.start, f.end).limit(limit))
 
 
-AnalysisName = Literal["drivers", "basics", "weakest", "consistency", "risk", "impact"]
+AnalysisName = Literal[
+    "drivers", "basics", "weakest", "consistency", "risk", "impact", "model", "olist"
+]
 assert set(get_args(AnalysisName)) == set(SECTIONS)  # every analysis has an endpoint
 
 
