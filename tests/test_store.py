@@ -7,6 +7,7 @@ import pytest
 
 from moments.errors import StoreError
 from moments.store import SCHEMA_VERSION, TABLES, Store, parse_url
+from moments.store.store import redact
 
 
 def test_creates_every_table_and_records_schema_version(db: Path) -> None:
@@ -60,9 +61,24 @@ def test_parse_url(url: str, expected: tuple[str, str]) -> None:
     assert parse_url(url) == expected
 
 
-def test_unsupported_engine_says_so() -> None:
-    with pytest.raises(StoreError, match="not supported yet"):
-        parse_url("postgresql://u@h/db")
+def test_postgres_urls_and_unsupported_engines() -> None:
+    assert parse_url("postgresql://u:p@h:5432/db") == ("postgres", "postgresql://u:p@h:5432/db")
+    assert parse_url("postgres://u@h/db")[0] == "postgres"
+    with pytest.raises(StoreError, match="engine 'mysql' is not supported"):
+        parse_url("mysql://u@h/db")
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("postgresql://cx:s3cret@db:5432/m", "postgresql://cx:***@db:5432/m"),
+        ("postgresql://cx@db/m", "postgresql://cx@db/m"),
+        ("postgresql://db/m", "postgresql://db/m"),
+        ("postgresql://cx:p@ss@db/m", "postgresql://cx:***@db/m"),
+    ],
+)
+def test_passwords_never_reach_messages(url: str, shown: str) -> None:
+    assert redact(url) == shown
 
 
 def test_transaction_rolls_back_everything(db: Path) -> None:

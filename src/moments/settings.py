@@ -31,7 +31,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         DEFAULT_DATABASE,
-        description="Where the store lives: a DuckDB file path or duckdb:///path.",
+        description="Where the store lives: a DuckDB file path, duckdb:///path or "
+        "postgresql://user:password@host:port/database.",
     )
     text_backend: str = Field(
         "none",

@@ -42,7 +42,7 @@ def cells(judgements: ibis.Table, timezone: str = "UTC") -> pd.DataFrame:
     j = judgements.filter(judgements.valence != "unknown")
     j = j.mutate(at=j.occurred_at.truncate("h"), location=j.location_id.fill_null("(none)"))
     per = j.group_by(["moment_id", "location", "at"]).agg(
-        n=j.count(), negative=(j.valence == "negative").cast("int64").sum()
+        n=j.count(), negative=(j.valence == "negative").ifelse(1, 0).sum()
     )
     df = per.to_pandas()
     if df.empty:
@@ -62,7 +62,7 @@ def _employee_cells(judgements: ibis.Table) -> pd.DataFrame:
     j = judgements.filter(judgements.valence != "unknown")
     j = j.mutate(employee=j.employee_id.fill_null("(none)"))
     per = j.group_by(["moment_id", "employee"]).agg(
-        n=j.count(), negative=(j.valence == "negative").cast("int64").sum()
+        n=j.count(), negative=(j.valence == "negative").ifelse(1, 0).sum()
     )
     return per.to_pandas()
 
@@ -246,8 +246,8 @@ def dazzle_then_disappoint(
         group_by=["customer_id", "moment_id"], order_by=["occurred_at", "lived_id"]
     )
     j = j.mutate(
-        dazzled=(j.valence == "positive").cast("int64").max().over(w),
-        negatives_so_far=(j.valence == "negative").cast("int64").sum().over(w),
+        dazzled=(j.valence == "positive").ifelse(1, 0).max().over(w),
+        negatives_so_far=(j.valence == "negative").ifelse(1, 0).sum().over(w),
     )
     first_neg = j.filter((j.valence == "negative") & (j.negatives_so_far == 1))
     keys = first_neg.select("customer_id", "moment_id", "day", "dazzled")

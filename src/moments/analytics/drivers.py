@@ -71,7 +71,7 @@ def episodes(
             _n=ibis.row_number().over(group_by=["customer_id", "day"], order_by="o_at")
         )
         hit = first.filter((first._n == 0) & first.o_rating.notnull()).select(
-            "customer_id", "day", outcome=(first.o_rating >= threshold).cast("int64")
+            "customer_id", "day", outcome=(first.o_rating >= threshold).ifelse(1, 0)
         )
         joined = eps.join(hit, ["customer_id", "day"])
     else:

@@ -68,7 +68,7 @@ def followed(
         ],
     )
     types = ("purchase", "repeat_purchase", "referral", "review", "social_post", "defection")
-    aggs = {f"n_{t}": (hits.o_type == t).cast("int64").sum() for t in types}
+    aggs = {f"n_{t}": (hits.o_type == t).ifelse(1, 0).sum() for t in types}
     aggs["spend"] = (hits.o_type == "purchase").ifelse(hits.o_amount, 0.0).sum()
     aggs["stars"] = (hits.o_type == "review").ifelse(hits.o_rating, ibis.null()).mean()
     return hits.group_by(["customer_id", "day"]).agg(**aggs)

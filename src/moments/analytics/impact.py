@@ -75,9 +75,9 @@ def frame(
     )
     metrics = {
         "revenue": e.spend.fill_null(0.0),
-        "repeat": (e.n_repeat_purchase.fill_null(0) > 0).cast("float64"),
-        "referral": (e.n_referral.fill_null(0) > 0).cast("float64"),
-        "posted": (e.s_posts.fill_null(0) > 0).cast("float64"),
+        "repeat": (e.n_repeat_purchase.fill_null(0) > 0).ifelse(1.0, 0.0),
+        "referral": (e.n_referral.fill_null(0) > 0).ifelse(1.0, 0.0),
+        "posted": (e.s_posts.fill_null(0) > 0).ifelse(1.0, 0.0),
         "stars": e.s_stars.cast("float64"),
     }
     aggs: dict[str, ibis.Value] = {"n": e.count()}

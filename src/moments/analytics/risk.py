@@ -59,8 +59,8 @@ def negatives_curve(judgements: ibis.Table, outcomes: ibis.Table, top: int = 5) 
     # the defection visit's own moments count: the second negative and the leaving coincide
     upto = jj.filter(jj.defected_at.isnull() | (jj.occurred_at <= jj.defected_at))
     per = upto.group_by("customer_id").agg(
-        negatives=(upto.valence == "negative").cast("int64").sum(),
-        defected=upto.defected_at.notnull().max().cast("int64"),
+        negatives=(upto.valence == "negative").ifelse(1, 0).sum(),
+        defected=upto.defected_at.notnull().ifelse(1, 0).max(),
     )
     df = per.to_pandas()
     if df.empty:
@@ -129,16 +129,16 @@ def features(
     moment_ids = sorted(j.moment_id.as_table().distinct().to_pandas()["moment_id"])
     aggs = {
         "lived": j.count(),
-        "negatives": neg.cast("int64").sum(),
-        "positives": (j.valence == "positive").cast("int64").sum(),
-        "negatives_window": (neg & recent).cast("int64").sum(),
-        "lived_window": recent.cast("int64").sum(),
+        "negatives": neg.ifelse(1, 0).sum(),
+        "positives": (j.valence == "positive").ifelse(1, 0).sum(),
+        "negatives_window": (neg & recent).ifelse(1, 0).sum(),
+        "lived_window": recent.ifelse(1, 0).sum(),
         # seconds since the epoch: numbers cross to pandas far faster than timestamps
-        "first_at": j.occurred_at.epoch_seconds().min(),
-        "last_at": j.occurred_at.epoch_seconds().max(),
+        "first_at": j.occurred_at.epoch_seconds().cast("float64").min(),
+        "last_at": j.occurred_at.epoch_seconds().cast("float64").max(),
     }
     for m in moment_ids:
-        aggs[f"neg:{m}"] = (neg & recent & (j.moment_id == m)).cast("int64").sum()
+        aggs[f"neg:{m}"] = (neg & recent & (j.moment_id == m)).ifelse(1, 0).sum()
     df = j.group_by("customer_id").agg(**aggs).to_pyarrow().to_pandas().set_index("customer_id")
     when = as_of.timestamp()
     df["days_since_last"] = ((when - df.pop("last_at")) // 86400).astype("int64")
@@ -150,7 +150,7 @@ def features(
 
 def _weakest(j: ibis.Table, moment_ids: list[str], index: pd.Index) -> pd.Series:
     per = j.group_by(["customer_id", "moment_id"]).agg(
-        negatives=(j.valence == "negative").cast("int64").sum(),
+        negatives=(j.valence == "negative").ifelse(1, 0).sum(),
         mean=j.score.cast("float64").mean(),
         last=j.occurred_at.max(),
     )

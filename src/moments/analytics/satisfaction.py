@@ -75,7 +75,7 @@ def target(ws: Workspace, outcome: str, threshold: float = 0.75) -> pd.Series:
             )
         )
         latest = ranked.filter(ranked._n == 0)
-        df = latest.select("customer_id", y=(latest.rating >= threshold).cast("int64")).to_pandas()
+        df = latest.select("customer_id", y=(latest.rating >= threshold).ifelse(1, 0)).to_pandas()
         return df.set_index("customer_id")["y"].astype(int).sort_index()
     j = ws.judgements()
     lived = j.select("customer_id").distinct()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.progress import BarColumn, DownloadColumn, Progress, TimeRemainingColumn
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
 
 from moments.cli import model as _model  # noqa: F401  (registers `analyse model`)
 from moments.cli import render
@@ -62,6 +62,40 @@ def info(db: DbOpt = None) -> None:
     """Which engine, schema version, journeys and table sizes."""
     with errors(), open_store(db) as ws:
         out.print_json(json.dumps(ws.info()))
+
+
+@app.command()
+def export(
+    to: Annotated[
+        str,
+        typer.Option(
+            "--to",
+            help="Target store: postgresql://user:password@host:port/db, a DuckDB file path or "
+            "duckdb:///path.",
+        ),
+    ],
+    db: DbOpt = None,
+    replace: Annotated[
+        bool, typer.Option(help="Overwrite a target that already holds data.")
+    ] = False,
+) -> None:
+    """Copy a whole store to another engine (e.g. a DuckDB file to PostgreSQL), all or nothing,
+    checked table by table by row counts and column fingerprints on both engines."""
+    from moments.store.export import export_store
+
+    with errors(), open_store(db) as ws:
+        sizes = ws.store.sizes()
+        with Progress(
+            TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=err,
+            transient=True,
+        ) as bar:  # fmt: skip
+            task = bar.add_task("copying", total=sum(sizes.values()) or 1)
+
+            def step(name: str, rows: int) -> None:
+                bar.update(task, description=f"copying {name}", advance=rows)
+
+            report = export_store(ws.store, to, replace=replace, progress=step)
+    out.print(str(report), highlight=False)
 
 
 @journey_app.command("check")

@@ -24,8 +24,8 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Store: a DuckDB file path or duckdb:///path [default: $MOMENTS_DATABASE_URL "
-        "or ./moments.duckdb]",
+        help="Store: a DuckDB file path, duckdb:///path or postgresql://user:pass@host:port/db "
+        "[default: $MOMENTS_DATABASE_URL or ./moments.duckdb]",
         show_default=False,
     ),
 ]

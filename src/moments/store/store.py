@@ -16,18 +16,34 @@ from ibis.backends import BaseBackend
 from moments.errors import InputError, Problem, StoreError
 from moments.store.schema import ADDITIVE_SINCE, SCHEMA_VERSION, TABLES
 
+ENGINES = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres"}
+
 
 def parse_url(url: str | Path) -> tuple[str, str]:
-    """Split a store URL into (engine, location). A bare path means a DuckDB file."""
+    """Split a store URL into (engine, location). A bare path means a DuckDB file;
+    ``postgresql://user:pass@host:port/db`` a PostgreSQL database (location: the URL)."""
     text = str(url)
     if text.startswith("duckdb://"):
         return "duckdb", text.removeprefix("duckdb://") or ":memory:"
     if "://" in text:
-        engine = text.split("://", 1)[0]
+        scheme = text.split("://", 1)[0]
+        if ENGINES.get(scheme) == "postgres":
+            return "postgres", text
         raise StoreError(
-            f"engine '{engine}' is not supported yet; use a DuckDB file path or duckdb:///path"
+            f"engine '{scheme}' is not supported; use a DuckDB file path, duckdb:///path or "
+            "postgresql://user:password@host:port/database"
         )
     return "duckdb", text
+
+
+def redact(url: str) -> str:
+    """A URL fit to print: the password replaced by ***."""
+    head, sep, rest = url.partition("://")
+    if not sep or "@" not in rest:
+        return url
+    cred, _, host = rest.rpartition("@")
+    user = cred.split(":", 1)[0]
+    return f"{head}://{user}{':***' if ':' in cred else ''}@{host}"
 
 
 class Store:
@@ -43,6 +59,8 @@ class Store:
     @classmethod
     def open(cls, url: str | Path, create: bool = True, memory_limit: str | None = None) -> Store:
         engine, location = parse_url(url)
+        if engine == "postgres":
+            return cls._open_postgres(location, create)
         if location != ":memory:":
             path = Path(location)
             if not path.exists() and not create:
@@ -68,6 +86,24 @@ class Store:
                     f"memory limit '{memory_limit}' is not understood ({e}); write e.g. 4GB"
                 ) from None
         store = cls(con, engine, location)
+        store._ensure_schema()
+        return store
+
+    @classmethod
+    def _open_postgres(cls, url: str, create: bool) -> Store:
+        shown = redact(url)
+        try:
+            con = ibis.connect(url)
+        except Exception as e:
+            first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise StoreError(
+                f"{shown}: cannot connect to PostgreSQL ({first}); is the server running, and "
+                "are the host, port, user, password and database right?"
+            ) from None
+        store = cls(con, "postgres", shown)
+        if not create and "meta" not in con.list_tables():
+            store.close()
+            raise StoreError(f"{shown}: no moments store there; create it with 'moments init'")
         store._ensure_schema()
         return store
 
@@ -99,7 +135,10 @@ class Store:
         missing = [name for name in TABLES if name not in existing]
         if not missing and not upgrade:
             return
-        with self.transaction():
+        # PostgreSQL: each statement commits by itself; a creation cut short is finished by the
+        # next open, which creates whatever tables are still missing
+        tx = self.transaction() if self.engine == "duckdb" else contextlib.nullcontext()
+        with tx:
             for name in missing:
                 self.con.create_table(name, schema=TABLES[name])
             if upgrade:
@@ -166,6 +205,7 @@ class Store:
         if self._in_tx:
             yield
             return
+        self._writable()
         self.con.raw_sql("BEGIN TRANSACTION")
         self._in_tx = True
         try:
@@ -242,7 +282,16 @@ class Store:
 
     def _duck(self) -> Any:
         """The raw DuckDB connection, for the few engine-specific fast paths of the store."""
+        self._writable()
         return self.con.con
+
+    def _writable(self) -> None:
+        if self.engine != "duckdb":
+            raise StoreError(
+                f"loading or judging into a {self.engine} store is not supported yet (it can be "
+                "read, served and analysed): load and judge into a DuckDB file, then copy it "
+                "with 'moments export --db FILE --to URL --replace'"
+            )
 
     def sql(self, query: str) -> ibis.Table:
         return self.con.sql(query)
