@@ -96,8 +96,10 @@ def words(store: Store, sep: str = "\n") -> ibis.Table:
         c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
         f.select(lived_id=f.lived_id, text=f.comment, said_at=f.occurred_at),
     )
+    # in the order they were said (then by text): the same words read the same on every run
     return both.group_by("lived_id").agg(
-        text=both.text.group_concat(sep), said_at=both.said_at.max()
+        text=both.text.group_concat(sep, order_by=[both.said_at, both.text]),
+        said_at=both.said_at.max(),
     )
 
 
