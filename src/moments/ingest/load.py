@@ -220,7 +220,9 @@ def _load(
                 full.drop(*[c for c in full.columns if c.startswith(PROBLEM)])
             )
             try:
-                _apply(store, report, src, checked, renamed, ek, measures, rules, started)
+                locked = (ek.table, "measures") if ek.has_measures else (ek.table,)
+                with store.exclusive(*locked):
+                    _apply(store, report, src, checked, renamed, ek, measures, rules, started)
             finally:
                 store.drop_temp(checked)
     return report
@@ -276,8 +278,9 @@ def _hits_in_store(
         marked = marked.select(
             "line", "event_id", "load_id", same=marked.same & marked._differ.isnull()
         )
+        fresh = store.materialize(marked)
         store.drop_temp(hits)
-        hits = store.materialize(marked)
+        hits = fresh
     return hits
 
 

@@ -22,6 +22,7 @@ BAD = "_bad"
 # a time followed by an ISO 8601 offset or Z, e.g. 14:05+02:00, 14:05:00.5-0500, 14:05:00Z
 # (the time is required: a bare date such as 2026-03-07 ends in "-07", which is no offset)
 ZONE_RE = r"\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:[Zz]|[+-]\d{2}(?::?\d{2})?)$"
+ISO_DATE_RE = r"^\d{4}-\d{2}-\d{2}"
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,10 @@ def _check_timestamp(src: ibis.Value, f: EventField, rules: Rules) -> tuple[ibis
         return src.cast(TS), ibis.ifelse(
             src.notnull(), ibis.literal("a date without a time"), ibis.null(dt.string)
         )
-    s = src.cast(dt.string).strip()
+    raw = src.cast(dt.string).strip()
+    # only what starts like an ISO date is parsed: engines differ on the rest (PostgreSQL reads
+    # 'yesterday' or 'now' as times)
+    s = ibis.ifelse(raw.re_search(ISO_DATE_RE), raw, ibis.null(dt.string))
     has_zone = s.re_search(ZONE_RE)
     aware = s.try_cast(TS)
     if rules.timezone:
@@ -74,7 +78,8 @@ def _check_timestamp(src: ibis.Value, f: EventField, rules: Rules) -> tuple[ibis
     else:
         value = ibis.ifelse(has_zone, aware, ibis.null(TS))
     reason = ibis.cases(
-        (s.isnull(), ibis.null(dt.string)),
+        (raw.isnull(), ibis.null(dt.string)),
+        (s.isnull(), _quoted(raw) + " is not an ISO 8601 timestamp"),
         (
             ~has_zone & (s.try_cast(dt.Timestamp()).notnull() | s.try_cast(dt.date).notnull())
             if not rules.timezone
@@ -82,7 +87,7 @@ def _check_timestamp(src: ibis.Value, f: EventField, rules: Rules) -> tuple[ibis
             _quoted(s) + " has no time zone; add one (e.g. 2026-03-01T14:05:00+00:00 or …Z) "
             "or pass --timezone Europe/London",
         ),
-        (value.isnull(), _quoted(s) + " is not an ISO 8601 timestamp"),
+        (value.isnull(), _quoted(raw) + " is not an ISO 8601 timestamp"),
         else_=ibis.null(dt.string),
     )
     return value, reason

@@ -163,7 +163,12 @@ def judgements_expr(
     known = store.table("moments").select(k_moment="moment_id")
     j = j.left_join(known, j.moment_id == known.k_moment)
     has_standard = j.moment_id.isin(standards.r_moment)
-    has_words = j.lived_id.isin(_texts(store, lived.select("lived_id", "moment_id")).lived_id)
+    # a join, not IN (subquery): PostgreSQL runs a large IN as a nested scan per row
+    texted = (
+        _texts(store, lived.select("lived_id", "moment_id")).select(w_lived="lived_id").distinct()
+    )
+    j = j.left_join(texted, j.lived_id == texted.w_lived)
+    has_words = j.w_lived.notnull()
     unknown_reason = ibis.cases(
         (j.k_moment.isnull(), "no judgement: the moment is not in any registered journey"),
         (

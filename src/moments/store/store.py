@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import io
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -205,22 +206,46 @@ class Store:
         if self._in_tx:
             yield
             return
-        self._writable()
-        self.con.raw_sql("BEGIN TRANSACTION")
         self._in_tx = True
         try:
-            yield
-        except BaseException:
-            self.con.raw_sql("ROLLBACK")
-            raise
-        else:
-            self.con.raw_sql("COMMIT")
+            if self.engine == "postgres":
+                # Ibis's own statements inside become savepoints of this one transaction
+                raw = self.con.con
+                raw.commit()
+                with raw.transaction():
+                    yield
+                return
+            self.con.raw_sql("BEGIN TRANSACTION")
+            try:
+                yield
+            except BaseException:
+                self.con.raw_sql("ROLLBACK")
+                raise
+            else:
+                self.con.raw_sql("COMMIT")
         finally:
             self._in_tx = False
 
     @contextlib.contextmanager
+    def exclusive(self, *tables: str) -> Iterator[None]:
+        """Inside, no other writer changes ``tables`` (readers go on): on PostgreSQL one
+        transaction holding a lock on them, so two loaders of the same events cannot both find
+        them new. DuckDB has one writer per file anyway."""
+        if self.engine != "postgres":
+            yield
+            return
+        with self.transaction():
+            names = ", ".join(_q(t) for t in tables)
+            self.con.con.execute(f"LOCK TABLE {names} IN SHARE ROW EXCLUSIVE MODE")
+            yield
+
+    @contextlib.contextmanager
     def staged_chunks(self, chunks: Iterable[pa.Table]) -> Iterator[ibis.Table]:
         """A temporary table filled from Arrow chunks whose columns may differ (all strings)."""
+        if self.engine == "postgres":
+            with self._pg_staged(chunks) as t:
+                yield t
+            return
         name = _temp_name("stage")
         raw = self._duck()
         columns: list[str] = []
@@ -249,6 +274,10 @@ class Store:
     @contextlib.contextmanager
     def staged_parquet(self, path: Path, line: str) -> Iterator[ibis.Table]:
         """A temporary view over a Parquet file, with each row's 1-based number as ``line``."""
+        if self.engine == "postgres":
+            with self._pg_staged(_parquet_chunks(path, line)) as t:
+                yield t
+            return
         name = _temp_name("stage")
         raw = self._duck()
         lit = str(path).replace("'", "''")
@@ -286,15 +315,73 @@ class Store:
         return self.con.con
 
     def _writable(self) -> None:
-        if self.engine != "duckdb":
+        if self.engine not in ("duckdb", "postgres"):
             raise StoreError(
                 f"loading or judging into a {self.engine} store is not supported yet (it can be "
-                "read, served and analysed): load and judge into a DuckDB file, then copy it "
+                "read and analysed): load and judge into a DuckDB file, then copy it "
                 "with 'moments export --db FILE --to URL --replace'"
             )
 
+    @contextlib.contextmanager
+    def _pg_staged(self, chunks: Iterable[pa.Table]) -> Iterator[ibis.Table]:
+        """PostgreSQL: a temporary table filled by COPY from Arrow chunks. Every column is text
+        except the row's line number (the last column of each chunk is not assumed: by name)."""
+        import pyarrow.csv as pacsv
+
+        name = _temp_name("stage")
+        raw = self.con.con
+        columns: list[str] = []
+        plain = pacsv.WriteOptions(include_header=False)
+        try:
+            with raw.cursor() as cur:
+                for chunk in chunks:
+                    if not columns:
+                        columns = list(chunk.column_names)
+                        ints = {f.name for f in chunk.schema if pa.types.is_integer(f.type)}
+                        defs = ", ".join(
+                            f"{_q(c)} {'BIGINT' if c in ints else 'TEXT'}" for c in columns
+                        )
+                        cur.execute(f"CREATE TEMP TABLE {name} ({defs})")
+                    for c in chunk.column_names:
+                        if c not in columns:
+                            cur.execute(f"ALTER TABLE {name} ADD COLUMN {_q(c)} TEXT")
+                            columns.append(c)
+                    cols = ", ".join(_q(c) for c in chunk.column_names)
+                    buf = io.BytesIO()
+                    pacsv.write_csv(chunk, buf, write_options=plain)
+                    with cur.copy(f"COPY {name} ({cols}) FROM STDIN WITH (FORMAT csv)") as cp:
+                        cp.write(buf.getvalue())
+                if not columns:
+                    cur.execute(f"CREATE TEMP TABLE {name} (_line BIGINT)")
+            yield self.con.table(name)
+        finally:
+            with contextlib.suppress(Exception), raw.cursor() as cur:
+                cur.execute(f"DROP TABLE IF EXISTS {name}")
+
     def sql(self, query: str) -> ibis.Table:
         return self.con.sql(query)
+
+
+def _parquet_chunks(path: Path, line: str) -> Iterator[pa.Table]:
+    """A Parquet file's rows as text columns, numbered from 1 in ``line`` (for COPY)."""
+    import pyarrow.parquet as pq
+
+    try:
+        f = pq.ParquetFile(path)
+    except Exception as e:
+        raise InputError(
+            Problem(
+                f"cannot read as Parquet ({str(e).splitlines()[0]})",
+                "is the file complete? a half-written Parquet file has no footer; write it again",
+                str(path),
+            )
+        ) from None
+    start = 1
+    for batch in f.iter_batches(batch_size=200_000):
+        t = pa.Table.from_batches([batch])
+        t = t.append_column(line, pa.array(range(start, start + t.num_rows), pa.int64()))
+        start += t.num_rows
+        yield t
 
 
 def _temp_name(prefix: str) -> str:
