@@ -17,6 +17,7 @@ from moments.cli import render
 from moments.cli.analyse import analyse_app
 from moments.cli.common import DbOpt, emit, err, errors, open_store, out
 from moments.cli.importers import import_app
+from moments.cli.mapping import map_app
 from moments.cli.report import report
 from moments.cli.survey import survey_app
 from moments.errors import InputError
@@ -37,6 +38,7 @@ app.add_typer(journey_app, name="journey")
 app.add_typer(survey_app, name="survey")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(import_app, name="import")
+app.add_typer(map_app, name="map")
 app.command("report")(report)
 
 

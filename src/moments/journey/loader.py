@@ -36,9 +36,10 @@ _FIXES = {
 }
 _NO_MERGE = "write the fields out in full"
 _FIX_OTHERWISE = "correct this value (see the journey schema for what is allowed)"
+_AS_WRITTEN = ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:timestamp")
 
 
-class _Positions(dict[Path_, tuple[int, int]]):
+class Positions(dict[Path_, tuple[int, int]]):
     """Maps a field path to the 1-based (line, column) where its value starts.
 
     ``key_at`` maps the path of a mapping entry to where its key starts.
@@ -64,15 +65,16 @@ def _at(mark: yaml.Mark) -> tuple[int, int]:
 class _Builder:
     """Turns a YAML node tree into Python data, noting positions and problems on the way."""
 
-    def __init__(self, file: str, pos: _Positions) -> None:
+    def __init__(self, file: str, pos: Positions, as_written: bool = False) -> None:
         self.file, self.pos = file, pos
+        self.as_written = as_written  # yes/no/on/off and dates stay text
         self.problems: list[Problem] = []
         self._scalars = yaml.SafeLoader("")  # resolves scalar types like PyYAML does
         self._open: set[int] = set()  # nodes being built: an alias to one would never end
 
     def problem(self, node: yaml.Node, what: str, fix: str, path: Path_) -> None:
         line, column = _at(node.start_mark)
-        self.problems.append(Problem(what, fix, self.file, line, column, _dotted(path) or None))
+        self.problems.append(Problem(what, fix, self.file, line, column, dotted(path) or None))
 
     def build(self, node: yaml.Node, path: Path_) -> Any:
         self.pos[path] = _at(node.start_mark)
@@ -90,6 +92,8 @@ class _Builder:
             self._open.discard(id(node))
 
     def _scalar(self, node: yaml.Node, path: Path_) -> Any:
+        if self.as_written and node.tag in _AS_WRITTEN:
+            return node.value
         try:
             return self._scalars.construct_object(node)
         except (yaml.YAMLError, ValueError, TypeError) as e:
@@ -121,16 +125,22 @@ class _Builder:
         return out
 
 
-def _dotted(path: Iterable[Any]) -> str:
+def dotted(path: Iterable[Any]) -> str:
+    """A field path as written in messages: ``stages[0].touchpoints[1].id``."""
     out = ""
     for p in path:
         out += f"[{p}]" if isinstance(p, int) else (f".{p}" if out else str(p))
     return out
 
 
-def parse_yaml(text: str, file: str) -> tuple[Any, _Positions]:
-    """Parse YAML text into Python data and the position of every value."""
-    pos = _Positions()
+def parse_yaml(
+    text: str, file: str, what: str = "a journey map", as_written: bool = False
+) -> tuple[Any, Positions]:
+    """Parse YAML text into Python data and the position of every value.
+
+    With ``as_written``, YAML 1.1's yes/no/on/off and dates are read as the text
+    written (in a survey map they are answer labels and column names, not truth values)."""
+    pos = Positions()
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as e:
@@ -158,21 +168,24 @@ def parse_yaml(text: str, file: str) -> tuple[Any, _Positions]:
             )
         ) from None
     if node is None:
-        raise InputError(Problem("the file is empty", "write a journey map into it", file))
-    builder = _Builder(file, pos)
+        raise InputError(Problem("the file is empty", f"write {what} into it", file))
+    builder = _Builder(file, pos, as_written)
     data = builder.build(node, ())
     if builder.problems:
         raise InputError(builder.problems)
     return data, pos
 
 
-def _pydantic_problems(err: ValidationError, file: str, pos: _Positions) -> list[Problem]:
+def pydantic_problems(
+    err: ValidationError, file: str, pos: Positions, otherwise: str = _FIX_OTHERWISE
+) -> list[Problem]:
+    """Each validation error as a Problem at the file, line and column of the value."""
     problems = []
     for e in err.errors():
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         line_col = pos.near(loc)
         msg = e["msg"].removeprefix("Value error, ")
-        fix = _FIXES.get(e["type"], _FIX_OTHERWISE)
+        fix = _FIXES.get(e["type"], otherwise)
         cause = e.get("ctx", {}).get("error")
         if isinstance(cause, RuleError):
             msg, fix = cause.what, cause.fix
@@ -181,6 +194,10 @@ def _pydantic_problems(err: ValidationError, file: str, pos: _Positions) -> list
         if e["type"] == "extra_forbidden":
             msg = f"unknown field '{loc[-1]}'"
             line_col = pos.key_at.get(loc, line_col)  # point at the key, not its value
+        if loc and loc[-1] == "[key]":  # a mapping's key is wrong: point at the key
+            loc = loc[:-1]
+            line_col = pos.key_at.get(loc, line_col)
+            msg = f"'{loc[-1]}': {msg}"
         problems.append(
             Problem(
                 msg,
@@ -188,13 +205,13 @@ def _pydantic_problems(err: ValidationError, file: str, pos: _Positions) -> list
                 file,
                 line_col[0] if line_col else None,
                 line_col[1] if line_col else None,
-                _dotted(loc) or None,
+                dotted(loc) or None,
             )
         )
     return problems
 
 
-def _cross_problems(data: dict[Any, Any], file: str, pos: _Positions) -> list[Problem]:
+def _cross_problems(data: dict[Any, Any], file: str, pos: Positions) -> list[Problem]:
     """Checks that span fields: unique ids, declared owners and measures.
 
     They run on the raw data, so that they are reported together with the problems the model
@@ -205,7 +222,7 @@ def _cross_problems(data: dict[Any, Any], file: str, pos: _Positions) -> list[Pr
     def add(path: Path_, what: str, fix: str) -> None:
         lc = pos.near(path)
         problems.append(
-            Problem(what, fix, file, lc[0] if lc else None, lc[1] if lc else None, _dotted(path))
+            Problem(what, fix, file, lc[0] if lc else None, lc[1] if lc else None, dotted(path))
         )
 
     def entries(parent: object, key: str) -> list[tuple[int, dict[Any, Any]]]:
@@ -243,7 +260,7 @@ def _cross_problems(data: dict[Any, Any], file: str, pos: _Positions) -> list[Pr
                 f"give each {kind} its own id",
             )
         else:
-            seen[kind][ident] = _dotted(path)
+            seen[kind][ident] = dotted(path)
 
     for si, s in entries(data, "stages"):
         sp: Path_ = ("stages", si)
@@ -296,7 +313,7 @@ def load_journey_text(text: str, file: str = "<journey>") -> Journey:
     try:
         journey = Journey.model_validate(data)
     except ValidationError as err:
-        problems += _pydantic_problems(err, file, pos)
+        problems += pydantic_problems(err, file, pos)
     problems += _cross_problems(data, file, pos)
     if problems:
         problems.sort(key=lambda p: (p.line or 0, p.column or 0))  # in file order

@@ -28,10 +28,12 @@ OUTCOME_TYPES = (
     "defection",
     "satisfaction",
     "recommendation",
+    "return_intent",
 )
 # Outcomes that are answers rather than happenings: their `rating` is the answer rescaled to
-# 0–1 (1 = best), and an episode without one is unknown, not a "no".
-RATED_OUTCOMES = ("satisfaction", "recommendation")
+# 0–1 (1 = best), and an episode without one is unknown, not a "no". `return_intent` is a
+# survey's "would you come back / buy again?".
+RATED_OUTCOMES = ("satisfaction", "recommendation", "return_intent")
 CASE_STATUSES = ("opened", "updated", "closed")
 CONTACT_DIRECTIONS = ("inbound", "outbound")
 VALENCES = ("negative", "neutral", "positive", "unknown")
@@ -154,14 +156,14 @@ EVENT_KINDS: dict[str, EventKind] = {
                 _f(
                     "rating",
                     "float",
-                    help="review stars; for satisfaction and recommendation the answer "
-                    "rescaled to 0–1, 1 = best",
+                    help="review stars; for satisfaction, recommendation and return_intent "
+                    "the answer rescaled to 0–1, 1 = best",
                 ),
                 _f("text"),
                 _f("location_id"),
             ),
             doc="purchase, repeat purchase, referral, public review, social post, defection, "
-            "or an overall satisfaction / recommendation answer",
+            "or an overall satisfaction / recommendation / return-intent answer",
         ),
         EventKind(
             "case",

@@ -36,7 +36,7 @@ Dimension = Literal[
 assert set(get_args(Dimension)) == set(DIMENSIONS)  # the API offers every dimension there is
 OutcomeType = Literal[
     "purchase", "repeat_purchase", "referral", "review", "social_post", "defection",
-    "satisfaction", "recommendation",
+    "satisfaction", "recommendation", "return_intent",
 ]  # fmt: skip
 assert set(get_args(OutcomeType)) == set(OUTCOME_TYPES)
 
