@@ -81,10 +81,12 @@ class ImportReport:
 
     def summary(self) -> list[str]:
         lines = [f"{label}: {n:,}" for label, n in self.counts.items()]
-        lines.append(
-            f"events: {self.added:,} added, {self.duplicates:,} already stored, "
-            f"{self.quarantined:,} quarantined from {self.bad_rows:,} source rows"
+        bad = (
+            f"{self.quarantined:,} quarantined (from {self.bad_rows:,} source rows)"
+            if self.quarantined
+            else "none quarantined"
         )
+        lines.append(f"events: {self.added:,} added, {self.duplicates:,} already stored, {bad}")
         if self.judged is not None:
             lines.append(str(self.judged))
         lines += self.notes
