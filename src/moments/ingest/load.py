@@ -225,6 +225,8 @@ def _load(
                     _apply(store, report, src, checked, renamed, ek, measures, rules, started)
             finally:
                 store.drop_temp(checked)
+            if report.added:
+                store.analyze(*locked, "loads", "quarantine")
     return report
 
 

@@ -230,6 +230,7 @@ def judge(
     if lived_ids is None:
         with store.transaction():
             store.replace("judgements", expr)
+        store.analyze("judgements")
         t = store.table("judgements")
     else:
         fresh = store.materialize(expr)

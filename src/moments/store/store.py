@@ -226,6 +226,13 @@ class Store:
         finally:
             self._in_tx = False
 
+    def analyze(self, *tables: str) -> None:
+        """PostgreSQL: refresh the planner's statistics after a bulk change (a fresh table's
+        defaults lead it to nested loops that never end on millions of rows)."""
+        if self.engine == "postgres" and not self._in_tx:
+            with contextlib.suppress(Exception):
+                self.con.raw_sql(f"ANALYZE {', '.join(_q(t) for t in tables)}").close()
+
     @contextlib.contextmanager
     def exclusive(self, *tables: str) -> Iterator[None]:
         """Inside, no other writer changes ``tables`` (readers go on): on PostgreSQL one
