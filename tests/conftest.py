@@ -89,3 +89,11 @@ def analytics_demo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     ws, _ = build_demo(path, customers=8000)
     ws.close()
     return path
+
+
+@pytest.fixture
+def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
+    """The session's demo store, open for one test."""
+    ws = moments.open(analytics_demo, create=False)
+    yield ws
+    ws.close()

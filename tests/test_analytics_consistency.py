@@ -3,7 +3,6 @@ with known answers and on the demo's planted inconsistency."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -186,13 +185,6 @@ def test_dazzle_then_disappoint_compares_what_followed() -> None:
     # the same-day defection is not "after"; the second negative is not a first one
     assert got.loc["first-time", "defected"] == 0.0
     assert got.loc["first-time", "came_back"] == 1.0
-
-
-@pytest.fixture
-def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(analytics_demo, create=False)
-    yield ws
-    ws.close()
 
 
 def test_planted_inconsistency_is_recovered(demo: moments.Workspace) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -59,13 +58,6 @@ def test_penalty_reward_verdicts() -> None:
     assert got.loc["parking", "penalty_low"] > 0.15
     assert got.loc["parking", "reward_low"] < 0 < got.loc["parking", "reward_high"]
     assert got.loc["parking", "rate_neutral_low"] < got.loc["parking", "rate_neutral"]
-
-
-@pytest.fixture
-def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(analytics_demo, create=False)
-    yield ws
-    ws.close()
 
 
 def test_planted_key_moment_is_recovered(demo: moments.Workspace) -> None:

@@ -3,7 +3,6 @@ moments seen in revenue and repeat business."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -82,13 +81,6 @@ def test_episodes_need_their_horizon() -> None:
     j = judgements([{"customer_id": "a", "occurred_at": MONDAY, "valence": "negative"}])
     with pytest.raises(moments.InputError, match="no episodes old enough"):
         impact.impact(j, _outcomes([]), horizon=90)
-
-
-@pytest.fixture
-def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(analytics_demo, create=False)
-    yield ws
-    ws.close()
 
 
 def test_planted_key_and_basic_moments_show_in_the_four_rs(demo: moments.Workspace) -> None:

@@ -3,7 +3,6 @@ validation, and the demo's planted "second negative" defection effect."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -78,13 +77,6 @@ def test_features_stop_at_the_date_and_drop_the_departed() -> None:
     assert a["neg:greeting"] == 1 and a["neg:checkout"] == 0  # checkout was before the window
     assert a["days_since_last"] == 50 and a["tenure_days"] == 150
     assert a["weakest_moment"] == "greeting"  # ties on negatives: the latest
-
-
-@pytest.fixture
-def demo(analytics_demo: Path) -> Iterator[moments.Workspace]:
-    ws = moments.open(analytics_demo, create=False)
-    yield ws
-    ws.close()
 
 
 def test_planted_defection_effect_is_recovered(demo: moments.Workspace) -> None:

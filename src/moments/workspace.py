@@ -18,9 +18,10 @@ from moments.analytics import impact as impact_mod
 from moments.analytics import risk as risk_mod
 from moments.analytics.scorecard import _check_filters, filtered
 from moments.analytics.weakest import weakest_link
-from moments.errors import InputError, NotFound, Problem
+from moments.errors import NotFound
 from moments.ingest import LoadReport, Rules, event_kind, load_file, load_rows
 from moments.journey.catalog import JourneyChange, register_journey, registered_journeys
+from moments.journey.loader import read_text
 from moments.journey.model import Journey, Moment
 from moments.judge import JudgeReport, judge
 from moments.judge.engine import words
@@ -72,13 +73,9 @@ class Workspace:
     # -- journeys --------------------------------------------------------------------------
     def add_journey(self, path: str | Path) -> JourneyChange:
         """Register (or update) a journey map from its YAML file."""
-        p = Path(path)
+        text = read_text(path)
         try:
-            text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise InputError(Problem("no such file", "check the path", str(p))) from None
-        try:
-            return register_journey(self.store, text, str(p))
+            return register_journey(self.store, text, str(path))
         finally:
             self._journeys = None
             self.generation += 1

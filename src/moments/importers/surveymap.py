@@ -37,7 +37,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from moments.errors import InputError, Problem
 from moments.importers.scales import AnswerScale, ScaleSpec, normal
-from moments.journey.loader import Positions, dotted, parse_yaml, pydantic_problems
+from moments.journey.loader import Positions, dotted, parse_yaml, pydantic_problems, read_text
 from moments.journey.model import Id, Journey, RuleError
 from moments.store.schema import OUTCOME_TYPES, RATED_OUTCOMES
 
@@ -338,16 +338,7 @@ def load_map_text(text: str, file: str = "<map>") -> MapFile:
 
 def load_map(path: str | Path) -> MapFile:
     """Read and validate a MAP.yaml file."""
-    p = Path(path)
-    try:
-        text = p.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(Problem("no such file", "check the path", str(p))) from None
-    except UnicodeDecodeError as e:
-        raise InputError(
-            Problem(f"not UTF-8 text ({e.reason})", "save the file as UTF-8", str(p))
-        ) from None
-    return load_map_text(text, str(p))
+    return load_map_text(read_text(path), str(path))
 
 
 # -- checks against the journey and the export -------------------------------------------------

@@ -322,18 +322,22 @@ def load_journey_text(text: str, file: str = "<journey>") -> Journey:
     return journey
 
 
-def load_journey(path: str | Path) -> Journey:
-    """Read and validate a journey YAML file."""
+def read_text(path: str | Path) -> str:
+    """A YAML file's text; a missing or non-UTF-8 file is an InputError naming it."""
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        return p.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(Problem("no such file", "check the path", str(p))) from None
     except UnicodeDecodeError as e:
         raise InputError(
             Problem(f"not UTF-8 text ({e.reason})", "save the file as UTF-8", str(p))
         ) from None
-    return load_journey_text(text, str(p))
+
+
+def load_journey(path: str | Path) -> Journey:
+    """Read and validate a journey YAML file."""
+    return load_journey_text(read_text(path), str(path))
 
 
 def check_journey(path: str | Path) -> list[Problem]:

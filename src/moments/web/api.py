@@ -141,11 +141,12 @@ def analysis(
     ] = None,
     horizon: Annotated[int, Query(ge=1, le=3650, description="Days after an episode")] = 90,
 ) -> dict[str, Any]:
-    s = build_section(ws, name, outcome, horizon)
+    chosen = outcome or default_outcome(ws)
+    s = build_section(ws, name, chosen, horizon)
     return {
         "id": s.id,
         "title": s.title,
-        "outcome": outcome or default_outcome(ws),
+        "outcome": chosen,
         "error": s.error,
         "findings": s.findings,
         "tables": [
