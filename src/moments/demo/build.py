@@ -29,6 +29,7 @@ def build_demo(
 ) -> tuple[Workspace, dict[str, float]]:
     """Write a fresh demo store at ``db``; returns it open, with the seconds each step took."""
     from moments.demo.generator import generate
+    from moments.demo.outreach import add_outreach_history
 
     console = console or Console(stderr=True, quiet=True)
     db = Path(db)
@@ -56,6 +57,10 @@ def build_demo(
         with console.status("judging every lived moment…"):
             ws.judge()
         timings["judge"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        with console.status("adding consents, contacts and cases…"):
+            add_outreach_history(ws, seed=seed)
+        timings["contact history"] = time.perf_counter() - t0
     except BaseException:
         ws.close()
         raise

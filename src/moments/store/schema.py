@@ -11,9 +11,10 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.datatypes as dt
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # Versions a store may be at and still be opened: each later version only added tables, which
-# Store.open creates, then records the new version (v2 added the `customers` profiles).
+# Store.open creates, then records the new version (v2 added the `customers` profiles,
+# v3 the `consents` to be contacted per channel).
 ADDITIVE_SINCE = 1
 
 TS = dt.Timestamp(timezone="UTC")
@@ -34,8 +35,12 @@ OUTCOME_TYPES = (
 # 0–1 (1 = best), and an episode without one is unknown, not a "no". `return_intent` is a
 # survey's "would you come back / buy again?".
 RATED_OUTCOMES = ("satisfaction", "recommendation", "return_intent")
-CASE_STATUSES = ("opened", "updated", "closed")
+# A case's life (moments.frontline.cases): opened for the moment's owner, assigned (owner_id =
+# the assignee), the customer contacted (note = what was offered), resolved (note = the reason),
+# closed. "updated" is any other note.
+CASE_STATUSES = ("opened", "assigned", "contacted", "updated", "resolved", "closed")
 CONTACT_DIRECTIONS = ("inbound", "outbound")
+CONSENT_STATUSES = ("opted_in", "opted_out")
 VALENCES = ("negative", "neutral", "positive", "unknown")
 VALENCE_SCORE = {"negative": -1, "neutral": 0, "positive": 1}
 
@@ -180,7 +185,7 @@ EVENT_KINDS: dict[str, EventKind] = {
                 _f("note"),
             ),
             moment_field="moment_id",
-            doc="a case opened, updated or closed for a moment's owner",
+            doc="a case for a moment's owner: opened, assigned, contacted, resolved, closed",
         ),
         EventKind(
             "customer",
@@ -209,6 +214,18 @@ EVENT_KINDS: dict[str, EventKind] = {
                 _f("employee_id"),
             ),
             doc="an inbound or outbound contact with the customer",
+        ),
+        EventKind(
+            "consent",
+            "consents",
+            (
+                _ID,
+                _CUSTOMER,
+                _WHEN,
+                _f("channel", required=True, choices=CHANNELS),
+                _f("status", required=True, choices=CONSENT_STATUSES),
+            ),
+            doc="a customer opted in to or out of being contacted on a channel; the latest counts",
         ),
     )
 }
