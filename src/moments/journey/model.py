@@ -201,6 +201,35 @@ class Survey(_Strict):
         return "met"
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(m|h|d|w)\s*$")
+_DURATION_UNIT = {"m": 1 / 60, "h": 1.0, "d": 24.0, "w": 168.0}
+
+
+def duration_hours(text: str) -> float:
+    """Hours in a duration written ``"30m"``, ``"48h"``, ``"2d"`` or ``"1w"``."""
+    m = _DURATION.match(str(text))
+    if not m or float(m.group(1)) <= 0:
+        raise RuleError(
+            f"'{text}' is not a duration", "write a positive number and a unit: 30m, 48h, 2d or 1w"
+        )
+    return float(m.group(1)) * _DURATION_UNIT[m.group(2)]
+
+
+def _duration(text: object) -> str:
+    if not isinstance(text, str):
+        raise RuleError(f"'{text}' is not a duration", "write a number and a unit, e.g. '48h'")
+    duration_hours(text)
+    return text.strip()
+
+
+Duration = Annotated[
+    str,
+    BeforeValidator(_duration),
+    WithJsonSchema({"type": "string", "pattern": r"^\s*\d+(\.\d+)?\s*(m|h|d|w)\s*$",
+                    "examples": ["48h", "2d"]}),
+]  # fmt: skip
+
+
 class Moment(_Strict):
     """A defining moment: where the customer judges how well expectations were met."""
 
@@ -213,7 +242,17 @@ class Moment(_Strict):
     standard: Standard | None = None
     survey: Survey | None = None
     playbook: str | None = None
+    sla: Duration | None = Field(
+        None,
+        description="how soon a case opened for a negative here must be closed, e.g. '48h', "
+        "'2d' (default 72h)",
+    )
     keywords: list[str] = Field(default_factory=list)
+    examples: list[str] = Field(
+        default_factory=list,
+        description="phrases customers use about this moment, e.g. 'the parcel never came': "
+        "comments like them are routed here (moments text train --journey)",
+    )
 
 
 class Touchpoint(_Strict):
