@@ -31,12 +31,19 @@ class Settings(BaseSettings):
 
     database_url: str = Field(
         DEFAULT_DATABASE,
-        description="Where the store lives: a DuckDB file path, duckdb:///path or "
-        "postgresql://user:password@host:port/database.",
+        description="Where the store lives: a DuckDB file path, duckdb:///path, "
+        "postgresql://user:password@host:port/database or spark://MASTER?warehouse=/path "
+        "(MASTER: local[2] or a cluster's host:port).",
     )
     text_backend: str = Field(
         "none",
-        description="Text judge used for lived moments with only words as evidence ('none' = off).",
+        description="Text judge used for lived moments with only words as evidence ('none' = off "
+        "unless text_model is set; 'model' or a model file's path = a trained model).",
+    )
+    text_model: str | None = Field(
+        None,
+        description="A text model trained with 'moments text train': judges lived moments with "
+        "only words as evidence.",
     )
     secret_key: str | None = Field(
         None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from moments.errors import MomentsError
@@ -61,10 +62,24 @@ def available() -> list[str]:
     return sorted(["none", *_BACKENDS])
 
 
-def get(name: str | None) -> TextJudge | None:
-    """The backend called ``name``; None for 'none' (text judging off)."""
+def get(name: str | None, model: str | None = None) -> TextJudge | None:
+    """The backend called ``name``; None for 'none' (text judging off).
+
+    A trained model (``moments text train``) serves as the backend when ``name`` is 'model'
+    or the path of a model file, or when ``name`` is unset/'none' and ``model`` (the setting
+    ``text_model``, env ``MOMENTS_TEXT_MODEL``) names one.
+    """
+    if name == "model" or ((not name or name == "none") and model):
+        if not model:
+            raise MomentsError(
+                "text backend 'model' needs a trained model: set MOMENTS_TEXT_MODEL to the file "
+                "written by 'moments text train'"
+            )
+        return _trained(model)
     if not name or name == "none":
         return None
+    if name not in _BACKENDS and (name.endswith(".joblib") or Path(name).is_file()):
+        return _trained(name)
     _load_entry_points()
     try:
         return _BACKENDS[name]()
@@ -73,6 +88,12 @@ def get(name: str | None) -> TextJudge | None:
             f"unknown text backend '{name}'; available: {', '.join(available())} "
             "(install the package that provides it, or set MOMENTS_TEXT_BACKEND=none)"
         ) from None
+
+
+def _trained(path: str) -> TextJudge:
+    from moments.text.judge import ModelJudge  # loads scikit-learn only when a model is used
+
+    return ModelJudge.load(path)
 
 
 _loaded = False

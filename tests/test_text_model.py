@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import joblib
+import pytest
+
+from moments.errors import InputError
+from moments.text.linear import LinearModel
+from moments.text.model import EXTRAS, FORMAT, backends, load_model, new_model, save_model
+
+
+@pytest.fixture(scope="module")
+def tiny() -> LinearModel:
+    return LinearModel().fit(
+        ["rude waiter", "tasty food", "slow service", "bland food"],
+        [[("service", "negative")], [("food", "positive")], [("service", "negative")],
+         [("food", "negative")]],
+    )  # fmt: skip
+
+
+def test_backends_by_name() -> None:
+    assert {"linear", "journey"} <= set(backends())
+    assert isinstance(new_model("linear", seed=3), LinearModel)
+    with pytest.raises(InputError, match="unknown text backend 'bert'"):
+        new_model("bert")
+
+
+def test_round_trip_keeps_the_model(tiny: LinearModel, tmp_path: Path) -> None:
+    path = save_model(tiny, tmp_path / "sub" / "m.joblib")
+    assert load_model(path).predict(["rude"]) == tiny.predict(["rude"])
+    with pytest.raises(InputError, match="is a folder"):
+        save_model(tiny, tmp_path)
+
+
+def test_wrong_files_are_clear_errors(tiny: LinearModel, tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="no model file"):
+        load_model(tmp_path / "missing.joblib")
+    garbage = tmp_path / "garbage.joblib"
+    garbage.write_bytes(b"\x00\x01 not a model at all \xff" * 10)
+    with pytest.raises(InputError, match="not a readable text model"):
+        load_model(garbage)
+    truncated = tmp_path / "cut.joblib"
+    save_model(tiny, truncated)
+    truncated.write_bytes(truncated.read_bytes()[:200])
+    with pytest.raises(InputError, match="not a readable text model"):
+        load_model(truncated)
+    foreign = tmp_path / "foreign.joblib"
+    joblib.dump({"weights": [1, 2, 3]}, foreign)
+    with pytest.raises(InputError, match="not a moments text model"):
+        load_model(foreign)
+    future = tmp_path / "future.joblib"
+    joblib.dump({"format": FORMAT, "format_version": 99, "model": tiny}, future)
+    with pytest.raises(InputError, match="format 99 is not supported") as e:
+        load_model(future)
+    assert "train the model again" in str(e.value)
+
+
+def test_a_backend_of_a_missing_extra_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(EXTRAS, "big", ("moments.text.no_such_backend", ("no_such_package",)))
+    with pytest.raises(InputError, match="needs the 'text' extra") as e:
+        new_model("big")
+    assert "pip install" in str(e.value)
+    assert "big" not in backends()
