@@ -56,6 +56,10 @@ def test_journey_check_ok_and_bad(tmp_path: Path) -> None:
     code, out = run("journey", "check", bad)
     assert code == 1
     assert "unknown owner 'nobody'" in out and "bad.yaml:" in out
+    # square brackets in a message are shown, not taken for Rich markup
+    bad_id = write(tmp_path / "id.yaml", RETAIL.read_text().replace("id: ", "id: Bad Id #", 1))
+    code, out = run("journey", "check", bad_id)
+    assert code == 1 and "'^[a-z0-9][a-z0-9_.-]*$'" in out
 
 
 def test_journey_schema(tmp_path: Path) -> None:

@@ -371,3 +371,17 @@ def test_append_rows_from_memory(ws: moments.Workspace) -> None:
     assert (again.added, again.duplicates) == (0, 1)
     with pytest.raises(InputError, match="no rows to load"):
         ws.append("feedback", [])
+
+
+def test_appended_rows_keep_fields_the_first_row_lacks(ws: moments.Workspace) -> None:
+    from datetime import UTC, datetime
+
+    when = datetime(2026, 3, 7, 16, 0, tzinfo=UTC)
+    base = {"customer_id": "c1", "moment_id": "checkout", "occurred_at": when}
+    r = ws.append(
+        "interaction",
+        [{"event_id": "a1", **base}, {"event_id": "a2", **base, "queue_seconds": 30.0}],
+    )
+    assert r.added == 2, r.problems
+    m = ws.store.table("measures").to_pyarrow().to_pylist()
+    assert m == [{"event_id": "a2", "name": "queue_seconds", "value": 30.0}]

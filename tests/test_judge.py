@@ -233,3 +233,18 @@ def test_rejudge_only_some_lived_moments(loaded: moments.Workspace, tmp_path: Pa
     assert len(rows) == len(before)  # nothing lost, nothing doubled
     assert (rows["i3"]["valence"], rows["i3"]["source"]) == ("positive", "survey")
     assert all(rows[k]["judged_at"] == before[k] for k in before if k != "i3")
+
+
+def test_a_large_store_is_judged_in_parts_with_the_same_result(
+    loaded: moments.Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moments.judge import engine
+
+    def judged() -> list[dict[str, object]]:
+        t = loaded.judgements().drop("judged_at").to_pyarrow().to_pylist()
+        return sorted(t, key=lambda r: str(r["lived_id"]))
+
+    whole = judged()
+    monkeypatch.setattr(engine, "PART_SIZE", 2)  # 7 lived moments: 4 parts
+    loaded.judge()
+    assert judged() == whole and len(whole) == 7

@@ -159,7 +159,9 @@ class Workspace:
         lived_ids: Sequence[str] | None = None,
     ) -> JudgeReport:
         """Judge every lived moment again (or only ``lived_ids``) from the events and journeys."""
-        backend = text_registry.get(text_backend or self.settings.text_backend)
+        backend = text_registry.get(
+            text_backend or self.settings.text_backend, self.settings.text_model
+        )
         self.generation += 1
         return judge(self.store, self.journeys(), backend, progress, lived_ids)
 
@@ -392,6 +394,28 @@ class Workspace:
             self.owner(owner_id)
             equals = {**equals, "owner_id": owner_id}
         return analytics.fix_first(self.scorecard("moment", start, end, **equals))
+
+    # -- outreach ----------------------------------------------------------------------------
+    def outreach_plan(
+        self,
+        offers: str | Path | None = None,
+        policy: str | Path | None = None,
+        horizon: int | str = 7,
+        start: datetime | None = None,
+        method: str = "auto",
+    ) -> pd.DataFrame:
+        """Who gets which offer when over the next ``horizon`` days, each with its reason,
+        maximising expected value within the contact policy (default: the packaged retail
+        offers and policy). Value, bound and gap are in ``.attrs["summary"]``."""
+        from moments.outreach.plan import make_plan
+
+        return make_plan(self.store, offers, policy, horizon, start, method).frame()
+
+    def record_contacts(self, plan: pd.DataFrame) -> LoadReport:
+        """Record a plan's contacts as ``contact`` events, so the policy counts them."""
+        from moments.outreach.plan import contacts_from_plan
+
+        return self.append("contact", contacts_from_plan(plan), "outreach plan")
 
     def _check(self, equals: Mapping[str, Filter]) -> None:
         _check_filters([*self.judgements().columns, "segment", *self.moments().columns], equals)

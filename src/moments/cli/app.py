@@ -16,10 +16,14 @@ from moments.cli import model as _model  # noqa: F401  (registers `analyse model
 from moments.cli import render
 from moments.cli.analyse import analyse_app
 from moments.cli.common import DbOpt, emit, err, errors, open_store, out
+from moments.cli.conversations import conversations_app
+from moments.cli.frontline import card_app, cases_app, playbook_app
 from moments.cli.importers import import_app
 from moments.cli.mapping import map_app
+from moments.cli.outreach import outreach_app
 from moments.cli.report import report
 from moments.cli.survey import survey_app
+from moments.cli.text import text_app
 from moments.errors import InputError
 from moments.journey import check_journey, journey_schema
 from moments.store import EVENT_KINDS
@@ -39,6 +43,12 @@ app.add_typer(survey_app, name="survey")
 app.add_typer(analyse_app, name="analyse")
 app.add_typer(import_app, name="import")
 app.add_typer(map_app, name="map")
+app.add_typer(outreach_app, name="outreach")
+app.add_typer(card_app, name="card")
+app.add_typer(playbook_app, name="playbook")
+app.add_typer(cases_app, name="cases")
+app.add_typer(conversations_app, name="conversations")
+app.add_typer(text_app, name="text")
 app.command("report")(report)
 
 
@@ -72,8 +82,8 @@ def export(
         str,
         typer.Option(
             "--to",
-            help="Target store: postgresql://user:password@host:port/db, a DuckDB file path or "
-            "duckdb:///path.",
+            help="Target store: postgresql://user:password@host:port/db, "
+            "spark://local[2]?warehouse=/path, a DuckDB file path or duckdb:///path.",
         ),
     ],
     db: DbOpt = None,
@@ -258,7 +268,11 @@ def quarantine(
 def judge(
     db: DbOpt = None,
     text_backend: Annotated[
-        str | None, typer.Option(help="Text judge to use [default: $MOMENTS_TEXT_BACKEND].")
+        str | None,
+        typer.Option(
+            help="Text judge: a model file from 'moments text train', or a backend name "
+            "[default: $MOMENTS_TEXT_BACKEND, or the model in $MOMENTS_TEXT_MODEL]."
+        ),
     ] = None,
 ) -> None:
     """Judge every lived moment again (survey answer > expectation standard > text)."""

@@ -24,7 +24,8 @@ DbOpt = Annotated[
     str | None,
     typer.Option(
         "--db",
-        help="Store: a DuckDB file path, duckdb:///path or postgresql://user:pass@host:port/db "
+        help="Store: a DuckDB file path, duckdb:///path, postgresql://user:pass@host:port/db "
+        "or spark://local[2]?warehouse=/path "
         "[default: $MOMENTS_DATABASE_URL or ./moments.duckdb]",
         show_default=False,
     ),

@@ -7,6 +7,7 @@ from typing import Any
 
 import pyarrow as pa
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -85,20 +86,21 @@ def table(
 
 
 def problems(console: Console, items: Sequence[Problem], heading: str) -> None:
-    console.print(f"[bold red]{heading}[/]")
-    for p in items:
-        console.print(f"  [red]✗[/] {p}", highlight=False)
+    console.print(f"[bold red]{escape(heading)}[/]")
+    for p in items:  # escaped: a value like '^[a-z0-9]+$' is not Rich markup
+        console.print(f"  [red]✗[/] {escape(str(p))}", highlight=False)
 
 
 def load_report(console: Console, report: LoadReport) -> None:
     colour = "green" if report.quarantined == 0 else "yellow" if report.ok else "red"
     console.print(
-        f"[{colour}]{report.file}[/]: {report.rows_read} read, [bold]{report.added} added[/], "
+        f"[{colour}]{escape(report.file)}[/]: {report.rows_read} read, "
+        f"[bold]{report.added} added[/], "
         f"{report.duplicates} duplicates, {report.quarantined} quarantined "
         f"[dim](load {report.load_id})[/]",
         highlight=False,
     )
     for p in report.problems:
-        console.print(f"  [yellow]⚠[/] {p}", highlight=False)
+        console.print(f"  [yellow]⚠[/] {escape(str(p))}", highlight=False)
     if report.quarantined > len(report.problems):
         console.print(f"  [dim]… see all with: moments quarantine --load {report.load_id}[/]")

@@ -178,7 +178,11 @@ def load_rows(
     source: str = "<rows>",
 ) -> LoadReport:
     """Load events held in memory (Arrow or dicts) exactly as a file of them would be."""
-    table = rows if isinstance(rows, pa.Table) else pa.Table.from_pylist(list(rows))
+    if isinstance(rows, pa.Table):
+        table = rows
+    else:  # every key of every row (from_pylist alone keeps only the first row's keys)
+        keys = list(dict.fromkeys(k for r in rows for k in r))
+        table = pa.Table.from_pylist([{k: r.get(k) for k in keys} for r in rows])
     if table.num_rows == 0:
         raise InputError(Problem("no rows to load", "pass at least one event", source))
     table = table.append_column(LINE, pa.array(range(1, table.num_rows + 1), pa.int64()))

@@ -85,7 +85,19 @@ def answers(store: Store) -> ibis.Table:
     )
 
 
-def words(store: Store, sep: str = "\n") -> ibis.Table:
+PART_SIZE = 2_000_000  # lived moments judged at once
+_KEY = 13  # the sort key's length with its separator: 12 digits of epoch seconds, then '|'
+
+
+def in_part(key: ibis.StringValue, part: tuple[int, int] | None) -> ibis.BooleanValue:
+    """Whether ``key`` falls in part ``i`` of ``k`` (a hash partition; None: every key)."""
+    if part is None:
+        return ibis.literal(True)
+    i, k = part
+    return (key.hash() % k).abs() == i
+
+
+def words(store: Store, sep: str = "\n", part: tuple[int, int] | None = None) -> ibis.Table:
     """The words about each lived moment (lived_id, text, said_at): comments on interactions
     and survey-answer comments, several texts about one moment joined with ``sep``."""
     c = store.table("comments")
@@ -96,23 +108,35 @@ def words(store: Store, sep: str = "\n") -> ibis.Table:
         c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
         f.select(lived_id=f.lived_id, text=f.comment, said_at=f.occurred_at),
     )
-    # in the order they were said (then by text): the same words read the same on every run
-    return both.group_by("lived_id").agg(
-        text=both.text.group_concat(sep, order_by=[both.said_at, both.text]),
-        said_at=both.said_at.max(),
+    both = both.filter(in_part(both.lived_id, part))
+    # in the order they were said (then by text): the same words read the same on every run.
+    # Spark has no ordered string aggregation, so each text is collected behind a sortable
+    # key (zero-padded epoch seconds), the list is sorted and the keys are cut off again.
+    key = both.said_at.epoch_seconds().cast("int64").cast("string").lpad(_KEY - 1, "0")
+    g = both.group_by("lived_id").agg(
+        parts=(key + "|" + both.text).collect(), said_at=both.said_at.max()
+    )
+    return g.select(
+        "lived_id",
+        text=g.parts.sort().map(lambda s: s.substr(_KEY)).join(sep),
+        said_at=g.said_at,
     )
 
 
-def _texts(store: Store, pending: ibis.Table) -> ibis.Table:
+def _texts(store: Store, pending: ibis.Table, part: tuple[int, int] | None = None) -> ibis.Table:
     """Words about lived moments still without a verdict."""
-    j = pending.join(words(store), "lived_id")
+    j = pending.join(words(store, part=part), "lived_id")
     return j.select("lived_id", "moment_id", "text")
 
 
 def _text_valence(
-    store: Store, pending: ibis.Table, judge: TextJudge, progress: Callable[[int], None] | None
+    store: Store,
+    pending: ibis.Table,
+    judge: TextJudge,
+    progress: Callable[[int], None] | None,
+    part: tuple[int, int] | None = None,
 ) -> pa.Table:
-    rows = _texts(store, pending).order_by("lived_id").to_pyarrow().to_pylist()
+    rows = _texts(store, pending, part).order_by("lived_id").to_pyarrow().to_pylist()
     items = [TextItem(r["lived_id"], r["moment_id"], r["text"]) for r in rows]
     out: list[dict[str, object]] = []
     for start in range(0, len(items), TEXT_BATCH):
@@ -140,22 +164,28 @@ def judgements_expr(
     judged_at: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     lived_ids: Sequence[str] | None = None,
+    part: tuple[int, int] | None = None,
 ) -> ibis.Table:
-    """The judgements table as an expression (materialised by :func:`judge`)."""
+    """The judgements table as an expression (materialised by :func:`judge`); with ``part``
+    (i, k), only the lived moments of hash partition i of k."""
     lived = lived_moments(store)
+    lived = lived.filter(in_part(lived.lived_id, part))
     if lived_ids is not None:
         lived = lived.filter(lived.lived_id.isin(list(lived_ids) or [""]))
     standards = standard_table(journeys)
     surveys = survey_table(journeys)
-    sv = survey_valence(lived, answers(store), surveys)
-    rv = rule_valence(lived, store.table("measures"), standards)
+    ans = answers(store)
+    measures = store.table("measures")
+    # the partition is applied to each input, so no step holds more than its part
+    sv = survey_valence(lived, ans.filter(in_part(ans.lived_id, part)), surveys)
+    rv = rule_valence(lived, measures.filter(in_part(measures.event_id, part)), standards)
     j = lived.left_join(sv, "lived_id").drop("lived_id_right")
     j = j.left_join(rv, "lived_id").drop("lived_id_right")
     if text_judge is not None:
         pending = j.filter(j.s_valence.isnull() & j.r_valence.isnull()).select(
             "lived_id", "moment_id"
         )
-        tv = ibis.memtable(_text_valence(store, pending, text_judge, progress))
+        tv = ibis.memtable(_text_valence(store, pending, text_judge, progress, part))
     else:
         tv = memtable([], TEXT_VERDICTS)
     j = j.left_join(tv, "lived_id").drop("lived_id_right")
@@ -165,7 +195,9 @@ def judgements_expr(
     has_standard = j.moment_id.isin(standards.r_moment)
     # a join, not IN (subquery): PostgreSQL runs a large IN as a nested scan per row
     texted = (
-        _texts(store, lived.select("lived_id", "moment_id")).select(w_lived="lived_id").distinct()
+        _texts(store, lived.select("lived_id", "moment_id"), part)
+        .select(w_lived="lived_id")
+        .distinct()
     )
     j = j.left_join(texted, j.lived_id == texted.w_lived)
     has_words = j.w_lived.notnull()
@@ -174,7 +206,7 @@ def judgements_expr(
         (
             has_words & ibis.literal(text_judge is None),
             "no survey answer or measured standard; there are words about it but no text judge "
-            "is configured (set MOMENTS_TEXT_BACKEND)",
+            "is configured (train one with 'moments text train' and set MOMENTS_TEXT_MODEL)",
         ),
         (has_standard, "no evidence: no survey answer and the standard's measure was not recorded"),
         else_="no evidence: no survey answer, and the moment has no expectation standard",
@@ -226,13 +258,22 @@ def judge(
     """Recompute judgements in one transaction: all of them, or only those of ``lived_ids``
     (e.g. the moment a survey answer just arrived for). Returns counts by source and valence
     of the judgements recomputed."""
-    expr = judgements_expr(store, journeys, text_judge, progress=progress, lived_ids=lived_ids)
     if lived_ids is None:
+        # a large store is judged part by part (hash partitions of the lived moments): the
+        # steps that hold whole groups in memory then hold one part at a time
+        parts = max(1, -(-lived_moments(store).count().to_pyarrow().as_py() // PART_SIZE))
         with store.transaction():
-            store.replace("judgements", expr)
+            store.clear("judgements")
+            for i in range(parts):
+                part = (i, parts) if parts > 1 else None
+                store.append(
+                    "judgements",
+                    judgements_expr(store, journeys, text_judge, progress=progress, part=part),
+                )
         store.analyze("judgements")
         t = store.table("judgements")
     else:
+        expr = judgements_expr(store, journeys, text_judge, progress=progress, lived_ids=lived_ids)
         fresh = store.materialize(expr)
         try:
             with store.transaction():

@@ -60,7 +60,9 @@ def sends(store: Store, book: OfferBook, as_of: datetime) -> pd.DataFrame:
             (c.purpose == offer.id)
             & (c.direction.fill_null("outbound") == "outbound")
             & (c.occurred_at <= done)
-        ).select("event_id", "customer_id", sent=c.occurred_at.epoch_seconds().cast("float64").floor())
+        ).select(
+            "event_id", "customer_id", sent=c.occurred_at.epoch_seconds().cast("float64").floor()
+        )
         oo = o.filter(o.type == offer.accept_outcome).select(
             o_customer=o.customer_id, at=o.occurred_at.epoch_seconds().cast("float64").floor()
         )

@@ -7,7 +7,8 @@ same Ibis expressions: the row count and a fingerprint of every column (non-null
 numbers; total length of strings; earliest and latest times).
 
 Bulk paths, behind this one function: PostgreSQL receives CSV through ``COPY … FROM STDIN``
-(Ibis inserts row by row: about 27 k rows/s against millions with COPY); DuckDB receives Arrow.
+(Ibis inserts row by row: about 27 k rows/s against millions with COPY); DuckDB receives Arrow;
+Spark gets Parquet files written straight into its table folders.
 """
 
 from __future__ import annotations
@@ -130,22 +131,20 @@ def _meta_rows(source: Store) -> pa.Table:
 def _copy_arrow(
     source: Store, target: Store, report: ExportReport, progress: Callable[[str, int], None] | None
 ) -> None:
+    """DuckDB receives Arrow batches; Spark gets each batch as a Parquet file of the table."""
     with target.transaction():
         extra = _meta_rows(source)
         for name in TABLES:
             if name == "meta":
-                target.con.raw_sql(
-                    "DELETE FROM meta WHERE key NOT IN ("
-                    + ", ".join(f"'{k}'" for k in KEEP_META)
-                    + ")"
-                )
+                meta = target.table("meta")
+                target.replace("meta", meta.filter(meta.key.isin(KEEP_META)))
                 if extra.num_rows:
-                    target.con.insert("meta", extra)
+                    target.append("meta", extra)
                 continue
-            target.con.raw_sql(f"DELETE FROM {_q(name)}")
+            target.clear(name)
             n = 0
             for batch in _batches(source, name):
-                target.con.insert(name, pa.Table.from_batches([batch]))
+                target.append(name, pa.Table.from_batches([batch]))
                 n += batch.num_rows
                 if progress:
                     progress(name, batch.num_rows)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ibis
 import pyarrow as pa
@@ -17,22 +17,32 @@ from ibis.backends import BaseBackend
 from moments.errors import InputError, Problem, StoreError
 from moments.store.schema import ADDITIVE_SINCE, SCHEMA_VERSION, TABLES
 
-ENGINES = {"duckdb": "duckdb", "postgresql": "postgres", "postgres": "postgres"}
+if TYPE_CHECKING:
+    from moments.store.spark import Warehouse
+
+ENGINES = {
+    "duckdb": "duckdb",
+    "postgresql": "postgres",
+    "postgres": "postgres",
+    "spark": "spark",
+}
 
 
 def parse_url(url: str | Path) -> tuple[str, str]:
     """Split a store URL into (engine, location). A bare path means a DuckDB file;
-    ``postgresql://user:pass@host:port/db`` a PostgreSQL database (location: the URL)."""
+    ``postgresql://user:pass@host:port/db`` a PostgreSQL database and
+    ``spark://local[2]?warehouse=/path`` Parquet tables run by Spark (location: the URL)."""
     text = str(url)
     if text.startswith("duckdb://"):
         return "duckdb", text.removeprefix("duckdb://") or ":memory:"
     if "://" in text:
         scheme = text.split("://", 1)[0]
-        if ENGINES.get(scheme) == "postgres":
-            return "postgres", text
+        if scheme in ENGINES and scheme != "duckdb":
+            return ENGINES[scheme], text
         raise StoreError(
-            f"engine '{scheme}' is not supported; use a DuckDB file path, duckdb:///path or "
-            "postgresql://user:password@host:port/database"
+            f"engine '{scheme}' is not supported; use a DuckDB file path, duckdb:///path, "
+            "postgresql://user:password@host:port/database or "
+            "spark://local[2]?warehouse=/path"
         )
     return "duckdb", text
 
@@ -55,6 +65,8 @@ class Store:
         self.engine = engine
         self.location = location
         self._in_tx = False
+        self.warehouse: Warehouse | None = None  # Spark only
+        self._bound: dict[str, str] = {}  # bound_rows: name → compiled SQL
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
@@ -62,6 +74,8 @@ class Store:
         engine, location = parse_url(url)
         if engine == "postgres":
             return cls._open_postgres(location, create)
+        if engine == "spark":
+            return cls._open_spark(location, create)
         if location != ":memory:":
             path = Path(location)
             if not path.exists() and not create:
@@ -78,6 +92,9 @@ class Store:
                 f"{location}: cannot open as a DuckDB store ({e}); "
                 "is it a DuckDB file, and is no other program writing to it?"
             ) from None
+        # rows in a table have no order we rely on; keeping it makes big inserts (a judgement
+        # of 10 M lived moments) hold everything in memory instead of streaming
+        con.raw_sql("SET preserve_insertion_order = false")
         if memory_limit:
             try:
                 con.raw_sql(f"SET memory_limit = '{memory_limit.replace(chr(39), '')}'")
@@ -108,7 +125,22 @@ class Store:
         store._ensure_schema()
         return store
 
+    @classmethod
+    def _open_spark(cls, url: str, create: bool) -> Store:
+        from moments.store import spark
+
+        master, root = spark.parse(url)
+        session = spark.session(master)
+        con = ibis.pyspark.connect(session)
+        store = cls(con, "spark", url)
+        store.warehouse = spark.Warehouse(session, root)
+        store.warehouse.attach(TABLES, create)
+        store._ensure_schema()
+        return store
+
     def close(self) -> None:
+        if self.engine == "spark":
+            return  # the process's one Spark session serves every Spark store it opens
         with contextlib.suppress(Exception):
             self.con.disconnect()
 
@@ -138,17 +170,29 @@ class Store:
             return
         # PostgreSQL: each statement commits by itself; a creation cut short is finished by the
         # next open, which creates whatever tables are still missing
-        tx = self.transaction() if self.engine == "duckdb" else contextlib.nullcontext()
+        tx = self.transaction() if self.engine != "postgres" else contextlib.nullcontext()
         with tx:
             for name in missing:
-                self.con.create_table(name, schema=TABLES[name])
-            if upgrade:
+                if self.warehouse is not None:
+                    self.warehouse.register(name, TABLES[name])
+                else:
+                    self.con.create_table(name, schema=TABLES[name])
+            if upgrade and self.warehouse is not None:  # Parquet tables have no UPDATE
+                meta = self.table("meta")
+                version = ibis.literal(str(SCHEMA_VERSION))
+                self.replace(
+                    "meta",
+                    meta.mutate(
+                        value=ibis.ifelse(meta.key == "schema_version", version, meta.value)
+                    ),
+                )
+            elif upgrade:
                 self.con.raw_sql(
                     f"UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version'"
                 )
             if "meta" in missing:
                 now = datetime.now(UTC).isoformat()
-                self.con.insert(
+                self.append(
                     "meta",
                     pa.table(
                         {
@@ -174,20 +218,43 @@ class Store:
         """Append rows (an expression on this store, or Arrow) to a table, columns by name."""
         target = TABLES[name]
         if isinstance(obj, pa.Table):
+            if self.warehouse is not None:
+                with self._spark_change(name):
+                    self.warehouse.write(name, obj, target)
+                return
             obj = ibis.memtable(obj)  # Arrow in, so no pandas type inference
         obj = obj.select(*[obj[c].cast(target[c]).name(c) for c in target.names])
+        if self.warehouse is not None:
+            with self._spark_change(name):
+                self.con.insert(name, obj)
+            return
         self.con.insert(name, obj)
 
     def replace(self, name: str, obj: ibis.Table) -> None:
         """Replace a derived table's rows (inside the caller's transaction)."""
-        self.con.raw_sql(f"DELETE FROM {_q(name)}")
+        if self.warehouse is not None:
+            self._spark_overwrite(name, obj)
+            return
+        self.clear(name)
         self.append(name, obj)
+
+    def clear(self, name: str) -> None:
+        """Remove every row of a table (inside the caller's transaction)."""
+        if self.warehouse is not None:
+            with self._spark_change(name):
+                self.warehouse.discard(name)
+            return
+        self.con.raw_sql(f"DELETE FROM {_q(name)}")
 
     def delete_in(self, name: str, column: str, values: Sequence[str]) -> None:
         """Delete the rows of a derived table whose ``column`` is one of ``values``."""
         if not values:
             return
         ids = memtable([{"v": v} for v in values], {"v": "string"})
+        if self.warehouse is not None:
+            t = self.table(name)
+            self._spark_overwrite(name, t.filter(~t[column].isin(ids.v)))
+            return
         tmp = self.materialize(ids)
         try:
             self.con.raw_sql(
@@ -208,6 +275,10 @@ class Store:
             return
         self._in_tx = True
         try:
+            if self.warehouse is not None:
+                with self.warehouse.lock(), self.warehouse.changes(TABLES):
+                    yield
+                return
             if self.engine == "postgres":
                 # Ibis's own statements inside become savepoints of this one transaction
                 raw = self.con.con
@@ -237,7 +308,11 @@ class Store:
     def exclusive(self, *tables: str) -> Iterator[None]:
         """Inside, no other writer changes ``tables`` (readers go on): on PostgreSQL one
         transaction holding a lock on them, so two loaders of the same events cannot both find
-        them new. DuckDB has one writer per file anyway."""
+        them new. DuckDB has one writer per file anyway; Spark stores have a lock file."""
+        if self.warehouse is not None:
+            with self.warehouse.lock():
+                yield
+            return
         if self.engine != "postgres":
             yield
             return
@@ -251,6 +326,10 @@ class Store:
         """A temporary table filled from Arrow chunks whose columns may differ (all strings)."""
         if self.engine == "postgres":
             with self._pg_staged(chunks) as t:
+                yield t
+            return
+        if self.warehouse is not None:
+            with self._spark_staged(chunks) as t:
                 yield t
             return
         name = _temp_name("stage")
@@ -285,6 +364,10 @@ class Store:
             with self._pg_staged(_parquet_chunks(path, line)) as t:
                 yield t
             return
+        if self.warehouse is not None:
+            with self._spark_staged(_parquet_chunks(path, line)) as t:
+                yield t
+            return
         name = _temp_name("stage")
         raw = self._duck()
         lit = str(path).replace("'", "''")
@@ -310,10 +393,16 @@ class Store:
 
     def materialize(self, expr: ibis.Table) -> ibis.Table:
         """Compute an expression once into a temporary table (dropped with the connection)."""
+        if self.warehouse is not None:
+            name, _ = self.warehouse.keep(self._spark_frame(expr))
+            return self.con.table(name)
         name = _temp_name("tmp")
         return self.con.create_table(name, expr, temp=True)
 
     def drop_temp(self, t: ibis.Table) -> None:
+        if self.warehouse is not None:
+            self.warehouse.drop_view(t.get_name())
+            return
         self.con.drop_table(t.get_name(), force=True)
 
     def _duck(self) -> Any:
@@ -322,7 +411,7 @@ class Store:
         return self.con.con
 
     def _writable(self) -> None:
-        if self.engine not in ("duckdb", "postgres"):
+        if self.engine not in ("duckdb", "postgres", "spark"):
             raise StoreError(
                 f"loading or judging into a {self.engine} store is not supported yet (it can be "
                 "read and analysed): load and judge into a DuckDB file, then copy it "
@@ -364,6 +453,83 @@ class Store:
         finally:
             with contextlib.suppress(Exception), raw.cursor() as cur:
                 cur.execute(f"DROP TABLE IF EXISTS {name}")
+
+    # -- Spark: Parquet folders, a lock file, and files noted before a change ---------------
+    @contextlib.contextmanager
+    def _spark_change(self, name: str) -> Iterator[None]:
+        assert self.warehouse is not None
+        if self._in_tx:  # the transaction already holds the lock and notes every table
+            yield
+            return
+        with self.warehouse.lock(), self.warehouse.changes([name]):
+            yield
+
+    def _spark_frame(self, expr: ibis.Table) -> Any:
+        """A Spark DataFrame for an expression (its in-memory tables registered first, as
+        Ibis does before it executes one)."""
+        self.con._run_pre_execute_hooks(expr)
+        return self.con.raw_sql(self.con.compile(expr))
+
+    def _spark_overwrite(self, name: str, obj: ibis.Table) -> None:
+        """Spark's Parquet tables have no DELETE: compute the new rows first (they may read
+        the table itself), then write them in place of the old files."""
+        assert self.warehouse is not None
+        target = TABLES[name]
+        obj = obj.select(*[obj[c].cast(target[c]).name(c) for c in target.names])
+        view, df = self.warehouse.keep(self._spark_frame(obj))
+        try:
+            with self._spark_change(name):
+                self.warehouse.discard(name)
+                df.write.insertInto(f"{self.warehouse.database}.{name}")
+                self.warehouse.refresh(name)
+        finally:
+            self.warehouse.drop_view(view)
+
+    @contextlib.contextmanager
+    def _spark_staged(self, chunks: Iterable[pa.Table]) -> Iterator[ibis.Table]:
+        assert self.warehouse is not None
+        name, _ = self.warehouse.stage(chunks)
+        try:
+            yield self.con.table(name)
+        finally:
+            self.warehouse.drop_view(name)
+
+    # -- fast paths for one-row-at-a-time reads --------------------------------------------
+    def bound_rows(
+        self, name: str, build: Callable[[str], ibis.Table], value: str
+    ) -> list[dict[str, Any]]:
+        """The rows of ``build(value)``, for a query asked again and again with another value
+        (a customer's card). DuckDB and PostgreSQL compile it once (as ``name``) and run it with
+        the value as a bound parameter; other engines run the Ibis expression."""
+        if self.engine not in ("duckdb", "postgres"):
+            return build(value).to_pyarrow().to_pylist()
+        sql = self._bound.get(name)
+        if sql is None:
+            sentinel = f"__moments_bound_{uuid.uuid4().hex}__"
+            sql = str(self.con.compile(build(sentinel)))
+            quoted = f"'{sentinel}'"
+            if self.engine == "postgres":
+                sql = sql.replace("%", "%%").replace(quoted, "%(v)s")
+            else:
+                sql = sql.replace(quoted, "$v")
+            self._bound[name] = sql
+        if self.engine == "duckdb":
+            rows: list[dict[str, Any]] = (
+                self.con.con.execute(sql, {"v": value}).to_arrow_table().to_pylist()
+            )
+            return rows
+        with self.con.con.cursor() as cur:
+            cur.execute(sql, {"v": value})
+            names = [d.name for d in cur.description or []]
+            return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+
+    def create_index(self, table: str, column: str) -> None:
+        """An index on ``column`` (DuckDB and PostgreSQL; safe to repeat)."""
+        if self.engine not in ("duckdb", "postgres"):
+            raise StoreError(f"a {self.engine} store has no indexes")
+        self.con.raw_sql(
+            f"CREATE INDEX IF NOT EXISTS {_q(f'{table}_{column}')} ON {_q(table)} ({_q(column)})"
+        )
 
     def sql(self, query: str) -> ibis.Table:
         return self.con.sql(query)

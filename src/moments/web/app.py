@@ -56,7 +56,8 @@ def _wants_json(request: Request) -> bool:
 
 def create_app(url: str | Path | None = None, settings: Settings | None = None) -> FastAPI:
     """The app over the store at ``url`` (default: the configured one)."""
-    from moments.web import api, pages, survey
+    from moments.web import api, coaching, frontline, pages, survey
+    from moments.web import outreach as outreach_web
 
     app = FastAPI(
         title="defining-moments",
@@ -70,6 +71,10 @@ def create_app(url: str | Path | None = None, settings: Settings | None = None) 
     app.include_router(api.router)
     app.include_router(survey.router)
     app.include_router(pages.router)
+    app.include_router(frontline.api)
+    app.include_router(frontline.pages)
+    app.include_router(coaching.router)
+    app.include_router(outreach_web.router)
 
     @app.exception_handler(NotFound)
     async def _not_found(request: Request, exc: NotFound) -> Response:

@@ -1,0 +1,83 @@
+"""The Spark store: URLs, the warehouse's tables, one writer at a time, all or nothing."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from moments.errors import StoreError
+from moments.store import Store
+from moments.store.spark import parse
+from tests.spark import spark_root as spark_root
+from tests.spark import spark_url
+
+
+def test_a_spark_url_names_a_master_and_a_warehouse() -> None:
+    assert parse("spark://local[2]?warehouse=/data/m") == ("local[2]", Path("/data/m"))
+    assert parse("spark://host:7077?warehouse=/w") == ("spark://host:7077", Path("/w"))
+    for bad in ("spark://local[2]", "spark://?warehouse=/w"):
+        with pytest.raises(StoreError, match="needs a master and a warehouse folder"):
+            parse(bad)
+
+
+def test_a_missing_warehouse_is_not_created_unless_asked(spark_root: Path) -> None:
+    url = spark_url(spark_root, "nowhere")
+    with pytest.raises(StoreError, match="no such warehouse"):
+        Store.open(url, create=False)
+    assert not (spark_root / "nowhere").exists()
+
+
+def _rows(n: int, start: int = 0) -> pa.Table:
+    """Interactions as stored (what a load appends after validation)."""
+    when = datetime(2026, 3, 7, 14, 5, tzinfo=UTC)
+    return pa.table(
+        {
+            "event_id": [f"i{k}" for k in range(start, start + n)],
+            "customer_id": [f"c{k % 7}" for k in range(start, start + n)],
+            "moment_id": ["checkout"] * n,
+            "occurred_at": pa.array([when] * n, pa.timestamp("us", tz="UTC")),
+            "channel": ["store"] * n,
+            "employee_id": [None] * n,
+            "location_id": [None] * n,
+            "load_id": ["l1"] * n,
+        }
+    )
+
+
+def test_a_failed_change_leaves_every_table_as_it_was(spark_root: Path) -> None:
+    """Spark has no transactions: added files are deleted again, replaced ones put back."""
+    with Store.open(spark_url(spark_root, "rollback")) as store:
+        store.append("interactions", _rows(5))
+        before = {t: store.count(t) for t in ("interactions", "meta")}
+        with pytest.raises(RuntimeError, match="cut short"), store.transaction():
+            store.append("interactions", _rows(5, 5))
+            store.replace("meta", store.table("meta").limit(0))
+            assert store.count("meta") == 0 and store.count("interactions") == 10
+            raise RuntimeError("cut short")
+        assert {t: store.count(t) for t in before} == before
+        assert store.meta("schema_version") is not None
+        assert not list((spark_root / "rollback").glob(".trash-*"))  # nothing left aside
+        store.delete_in("interactions", "event_id", ["i1", "i2"])
+        assert store.count("interactions") == 3
+
+
+def test_another_process_finds_the_tables_in_the_warehouse(spark_root: Path) -> None:
+    """Spark's catalog lives in memory: a new process registers the folders again."""
+    url = spark_url(spark_root, "reopen")
+    with Store.open(url) as store:
+        store.append("interactions", _rows(3))
+    done = subprocess.run(
+        [sys.executable, "-m", "moments.cli.app", "info", "--db", url],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    info = json.loads(done.stdout[done.stdout.index("{") :])
+    assert info["engine"] == "spark" and info["tables"]["interactions"] == 3
