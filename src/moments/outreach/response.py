@@ -3,8 +3,9 @@ otherwise the offer's declared prior.
 
 A past send is an outbound ``contact`` whose ``purpose`` is the offer's id; it was accepted when
 the offer's ``accept_outcome`` (e.g. a purchase) followed within ``accept_within_days``. The
-model is a logistic regression (scikit-learn) on the customer's features as of the first
-training send (so no feature can contain the answer), applied to today's features.
+model is a logistic regression (scikit-learn) on the customer's features as they were at the
+start of the week of each send (so no feature can contain the answer, and each send is seen
+with the customer as they were then, not weeks earlier or later), applied to today's features.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from moments.outreach.features import NUMERIC, feature_table
 from moments.outreach.offers import OfferBook
 from moments.store import Store
 
+WEEK = 7 * 86_400.0  # seconds
 MIN_SENDS = 60
 MIN_EACH = 8  # accepted and not accepted, at least
 
@@ -86,8 +88,22 @@ def acceptance(store: Store, book: OfferBook, features: pd.DataFrame, as_of: dat
     prob = np.empty((n, len(book)), np.float32)
     history = sends(store, book, as_of)
     source: list[str] = []
-    x_now: pd.DataFrame | None = None
-    x_then: pd.DataFrame | None = None
+    x_now = design(features.set_index("customer_id"))
+    snapshots: dict[int, pd.DataFrame] = {}  # week number → features at the week's start
+
+    def as_then(h: pd.DataFrame) -> pd.DataFrame:
+        weeks = (h["sent"] // WEEK).astype("int64")
+        parts = []
+        for w in sorted(weeks.unique()):
+            if w not in snapshots:
+                at = datetime.fromtimestamp(float(w * WEEK), tz=UTC_TZ)
+                snap = feature_table(store, at).to_pyarrow().to_pandas()
+                snapshots[w] = design(snap.set_index("customer_id"))
+            rows = h[weeks == w]
+            parts.append(snapshots[w].reindex(rows["customer_id"]).set_axis(rows.index))
+        # a customer unknown at the week's start (no profile yet) counts as all zeros
+        return pd.concat(parts).reindex(h.index).fillna(0.0)
+
     for j, offer in enumerate(book.offers):
         h = history[history["offer_id"] == offer.id]
         yes = int(h["accepted"].sum())
@@ -95,13 +111,7 @@ def acceptance(store: Store, book: OfferBook, features: pd.DataFrame, as_of: dat
             prob[:, j] = offer.prior
             source.append(f"prior {offer.prior:.0%} ({len(h)} past sends, too few to fit)")
             continue
-        if x_then is None:
-            first = datetime.fromtimestamp(float(history["sent"].min()), tz=UTC_TZ)
-            then = feature_table(store, first).to_pyarrow().to_pandas().set_index("customer_id")
-            x_then = design(then)
-            x_now = design(features.set_index("customer_id"))
-        assert x_now is not None
-        xs = x_then.reindex(h["customer_id"]).fillna(0.0)
+        xs = as_then(h)
         model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=500))
         model.fit(xs.to_numpy(), h["accepted"].to_numpy())
         p = model.predict_proba(x_now.to_numpy())[:, 1]
