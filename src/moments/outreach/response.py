@@ -5,7 +5,9 @@ A past send is an outbound ``contact`` whose ``purpose`` is the offer's id; it w
 the offer's ``accept_outcome`` (e.g. a purchase) followed within ``accept_within_days``. The
 model is a logistic regression (scikit-learn) on the customer's features as they were at the
 start of the week of each send (so no feature can contain the answer, and each send is seen
-with the customer as they were then, not weeks earlier or later), applied to today's features.
+with the customer as they were then, at most 7 days earlier, not weeks earlier or later; one
+snapshot per send day would be exact but costs a feature query per day), applied to today's
+features.
 """
 
 from __future__ import annotations
