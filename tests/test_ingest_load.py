@@ -11,7 +11,7 @@ import pytest
 
 import moments
 from moments.errors import InputError
-from tests.conftest import FEEDBACK_CSV, INTERACTIONS_CSV, write
+from tests.conftest import FEEDBACK_CSV, INTERACTIONS_CSV, RETAIL, write
 
 HEAD = "event_id,customer_id,moment_id,occurred_at,score,interaction_id,comment\n"
 
@@ -385,3 +385,43 @@ def test_appended_rows_keep_fields_the_first_row_lacks(ws: moments.Workspace) ->
     assert r.added == 2, r.problems
     m = ws.store.table("measures").to_pyarrow().to_pylist()
     assert m == [{"event_id": "a2", "name": "queue_seconds", "value": 30.0}]
+
+
+def test_a_load_killed_midway_leaves_all_or_nothing_and_loads_again(tmp_path: Path) -> None:
+    """kill -9 during ``moments load``: the store opens, holds none or all of the file, and
+    loading the file again leaves exactly its events (benchmarks/crash_loads.py: 20 trials)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from moments.demo.generator import generate
+
+    file = generate(seed=3, customers=1500).write(tmp_path / "events", "parquet")["interaction"]
+    want = pq.ParquetFile(file).metadata.num_rows
+    db = tmp_path / "store.duckdb"
+    with moments.open(db) as ws:
+        ws.add_journey(RETAIL)
+    cmd = [sys.executable, "-m", "moments.cli.app", "load", str(file), "--kind", "interaction",
+           "--db", str(db)]  # fmt: skip
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, capture_output=True)  # a whole load, to time it
+    took = time.perf_counter() - t0
+    with moments.open(db) as ws:  # empty again, the journey kept
+        ws.store.clear("interactions")
+        ws.store.clear("measures")
+        ws.store.clear("loads")
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(0.8 * took)  # most of a load is the work after Python has started
+    if proc.poll() is None:
+        os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with moments.open(db, create=False) as ws:
+        n, loads = ws.store.count("interactions"), ws.store.count("loads")
+    assert (n, loads) in ((0, 0), (want, 1))
+    subprocess.run(cmd, check=True, capture_output=True)
+    with moments.open(db, create=False) as ws:
+        ids = ws.events("interaction").event_id
+        assert ws.store.count("interactions") == want
+        assert ids.nunique().to_pyarrow().as_py() == want
