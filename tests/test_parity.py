@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import threading
+import time
 import typing
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -289,6 +290,55 @@ def test_concurrent_loaders_neither_lose_nor_double_events(
     assert rows == distinct == expected
     assert sum(r["added"] for r in loads) == expected
     assert sum(r["duplicates"] for r in loads) == 3 * expected
+
+
+def test_loaders_and_fifty_readers_at_once_on_postgres(
+    demo_files: dict[str, dict[str, Path]], request: pytest.FixtureRequest
+) -> None:
+    """Three loaders and 50 readers at once: no deadlock, no error, no lost or doubled event,
+    and every reader sees a whole number of loads (never half a file)."""
+    url = _new_store("postgres", "readers", request)
+    with moments.open(url) as ws:
+        ws.add_journey(RETAIL)
+    files = [demo_files["csv"]["interaction"], demo_files["parquet"]["interaction"]] * 2
+    files = files[:3]
+    expected = len(pacsv.read_csv(files[0]))
+    errors: list[BaseException] = []
+    seen: list[int] = []
+    loading = threading.Event()
+    loading.set()
+
+    def load(path: Path) -> None:
+        try:
+            with moments.open(url, create=False) as w:
+                w.load(path, "interaction")
+        except BaseException as e:
+            errors.append(e)
+
+    def read() -> None:
+        try:
+            with moments.open(url, create=False) as w:
+                while loading.is_set():
+                    seen.append(w.store.count("interactions"))
+                    time.sleep(0.05)
+        except BaseException as e:
+            errors.append(e)
+
+    readers = [threading.Thread(target=read) for _ in range(50)]
+    loaders = [threading.Thread(target=load, args=(f,)) for f in files]
+    for t in readers + loaders:
+        t.start()
+    for t in loaders:
+        t.join(timeout=300)
+    loading.clear()
+    for t in readers:
+        t.join(timeout=60)
+    assert not errors, errors[:3]
+    assert not any(t.is_alive() for t in loaders + readers), "a thread never finished"
+    assert seen and set(seen) <= {0, expected}  # a load is seen whole or not at all
+    with moments.open(url, create=False) as ws:
+        assert ws.store.count("interactions") == expected
+        assert ws.events("interaction").event_id.nunique().to_pyarrow().as_py() == expected
 
 
 def test_cli_exports_inits_and_reports_on_postgres(postgres_url: str, analytics_demo: Path) -> None:
