@@ -177,6 +177,10 @@ def test_page_and_api(store: Path, tmp_path: Path) -> None:
         page = client.get("/outreach", params={"start": start})
         assert page.status_code == 200
         assert 'id="outreach-plan"' in page.text and body["contacts"][0]["customer_id"] in page.text
+        # every rule is said in words, on the page too
+        rules = {r["rule"]: r["meaning"] for r in body["rules"]}
+        assert rules["sent"] == "gets a message" and all(m != r for r, m in rules.items())
+        assert "gets a message" in page.text
 
 
 def test_library_calls(store: Path, tmp_path: Path) -> None:

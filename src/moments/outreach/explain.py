@@ -115,8 +115,31 @@ def explain(
     )
 
 
+RULE_WORDS = {
+    "sent": "gets a message",
+    "not_eligible": "eligible for no offer",
+    "not_valid_in_horizon": "no offer is valid in the planning horizon",
+    "no_value": "no offer's expected value covers its cost",
+    "no_consent": "no consent for the offer's channel",
+    "no_contact_details": "no contact details for the offer's channel",
+    "open_case": "suppressed: an open case",
+    "recent_negative_moment": "suppressed: a recent negative moment",
+    "offer_sent_recently": "the offer was sent recently",
+    "quiet_hours": "the channel is closed at every hour the plan could use (quiet hours)",
+    "capacity": "the channel's capacity is used up",
+    "not_chosen": "others were worth more within the caps",
+}
+
+
 def rule_counts(result: PlanResult) -> pd.DataFrame:
-    """How many customers each rule decided: contacted, or stopped by it."""
+    """How many customers each rule decided: contacted, or stopped by it, with the rule in
+    words (``meaning``)."""
     e = explain(result, texts=False)
     out = e.groupby("rule").size().rename("customers").reset_index()
+    words = dict(RULE_WORDS)
+    channels = result.instance.channels
+    for r in result.instance.rules:
+        where = "on any channel" if r.scope < 0 else f"by {channels[r.scope]}"
+        words[r.name] = f"at most {r.limit} contacts in {r.window} days {where}"
+    out["meaning"] = out["rule"].map(words).fillna(out["rule"])
     return out.sort_values("customers", ascending=False, kind="stable").reset_index(drop=True)
