@@ -26,9 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from moments.errors import InputError, Problem
 from moments.frontline.coaching_rules import CRITERIA, find, promise_hours
-from moments.text.conversation import TURN_COLUMNS, order_turns
+from moments.text.conversation import checked_turns
 from moments.text.transcript import ValenceModel, judge_conversations
 
 STEPS = ("explain", "acknowledge", "options", "confirm")
@@ -45,7 +44,7 @@ _UNWELCOME = re.compile(
 
 def score_turns(turns: pd.DataFrame) -> pd.DataFrame:
     """Every agent turn with one True/False column per criterion and ``<criterion>_evidence``."""
-    t = _check(turns)
+    t = checked_turns(turns)
     agent = t[t["role"] == "agent"].reset_index(drop=True)
     texts = agent["text"].tolist()
     for c in CRITERIA:
@@ -70,7 +69,7 @@ def score_conversations(turns: pd.DataFrame, valence: pd.DataFrame | None = None
     ``valence`` is :func:`judge_conversations`' result for the same turns (computed when None):
     its start/end valence and turned-around flag are kept as the moment's outcome.
     """
-    t = _check(turns)
+    t = checked_turns(turns)
     scored = score_turns(t)
     by_turn = {(r["conversation_id"], r["turn_id"]): r for r in scored.to_dict(orient="records")}
     if valence is None:
@@ -216,7 +215,7 @@ def coach(
     model: ValenceModel | None = None,
 ) -> Coaching:
     """Scores per conversation, per employee and week, and ``examples`` to coach on each."""
-    t = _check(turns)
+    t = checked_turns(turns)
     conv = score_conversations(t, judge_conversations(t, model))
     if conv.empty:
         weekly = pd.DataFrame(
@@ -250,20 +249,3 @@ def coach(
         .reset_index(drop=True)
     )
     return Coaching(conv, weekly, ex)
-
-
-def _check(turns: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in ("conversation_id", "turn_id", "role", "text") if c not in turns.columns]
-    if missing:
-        raise InputError(
-            Problem(
-                f"the turns lack column(s) {', '.join(missing)}",
-                f"give turns with {', '.join(TURN_COLUMNS)}",
-            )
-        )
-    t = turns.copy()
-    for col in ("speaker_id", "time"):
-        if col not in t.columns:
-            t[col] = None
-    t["text"] = t["text"].fillna("").astype(str)
-    return order_turns(t)

@@ -268,6 +268,25 @@ def order_turns(frame: pd.DataFrame) -> pd.DataFrame:
 # --- reply links (e.g. support tweets) -------------------------------------------------------
 
 
+def checked_turns(turns: pd.DataFrame) -> pd.DataFrame:
+    """Turns given as a DataFrame, checked for the needed columns and put in conversation
+    order (missing speaker and time columns added empty, missing text as '')."""
+    missing = [c for c in ("conversation_id", "turn_id", "role", "text") if c not in turns.columns]
+    if missing:
+        raise InputError(
+            Problem(
+                f"the turns lack column(s) {', '.join(missing)}",
+                f"give turns with {', '.join(TURN_COLUMNS)} (read them with read_turns)",
+            )
+        )
+    t = turns.copy()
+    for col in ("speaker_id", "time"):
+        if col not in t.columns:
+            t[col] = None
+    t["text"] = t["text"].fillna("").astype(str)
+    return order_turns(t)
+
+
 def thread_roots(parent: dict[str, str | None]) -> dict[str, str]:
     """The root of every message, following reply links ``child -> parent``.
 

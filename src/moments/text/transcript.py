@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, runtime_checkable
 
 import pandas as pd
 
-from moments.errors import InputError, Problem
-from moments.text.conversation import TURN_COLUMNS, order_turns
+from moments.errors import InputError
+from moments.text.conversation import checked_turns
 
 if TYPE_CHECKING:
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
@@ -258,23 +258,6 @@ def moments_mentioned(
 # --- the judge --------------------------------------------------------------------------------
 
 
-def _check(turns: pd.DataFrame) -> pd.DataFrame:
-    missing = [c for c in ("conversation_id", "turn_id", "role", "text") if c not in turns.columns]
-    if missing:
-        raise InputError(
-            Problem(
-                f"the turns lack column(s) {', '.join(missing)}",
-                f"give turns with {', '.join(TURN_COLUMNS)} (read them with read_turns)",
-            )
-        )
-    t = turns.copy()
-    for col in ("speaker_id", "time"):
-        if col not in t.columns:
-            t[col] = None
-    t["text"] = t["text"].fillna("").astype(str)
-    return order_turns(t)
-
-
 def judge_turns(
     turns: pd.DataFrame,
     model: ValenceModel | None = None,
@@ -285,7 +268,7 @@ def judge_turns(
     ``turns`` are in conversation order (as :func:`read_turns` and :func:`twcs_turns` give
     them). Agent turns are not judged.
     """
-    return _judge(_check(turns), model, moments).reset_index(drop=True)
+    return _judge(checked_turns(turns), model, moments).reset_index(drop=True)
 
 
 def _judge(
@@ -330,7 +313,7 @@ def judge_conversations(
     otherwise, and empty when the start was not negative or there is no end; ``change`` is
     end minus start on -1/0/+1.
     """
-    t = _check(turns).reset_index(drop=True)
+    t = checked_turns(turns).reset_index(drop=True)
     judged = _judge(t, model, moments)  # indexed like t
     verdict = {
         int(i): (r["turn_id"], r["valence"], r["confidence"], r["evidence"], r["moments"])
