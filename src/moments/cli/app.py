@@ -15,7 +15,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from moments.cli import model as _model  # noqa: F401  (registers `analyse model`)
 from moments.cli import render
 from moments.cli.analyse import analyse_app
-from moments.cli.common import DbOpt, emit, err, errors, open_store, out
+from moments.cli.common import DbOpt, check_files, emit, err, errors, open_store, out
 from moments.cli.conversations import conversations_app
 from moments.cli.frontline import card_app, cases_app, playbook_app
 from moments.cli.importers import import_app
@@ -113,16 +113,7 @@ def export(
 @journey_app.command("check")
 def journey_check(files: Annotated[list[Path], typer.Argument(help="Journey YAML files.")]) -> None:
     """Validate journey files; report every problem with file, line, column and field."""
-    bad = 0
-    for f in files:
-        problems = check_journey(f)
-        if problems:
-            bad += 1
-            render.problems(err, problems, f"{f}: {len(problems)} problem(s)")
-        else:
-            out.print(f"[green]✓[/] {f}")
-    if bad:
-        raise typer.Exit(1)
+    check_files(files, lambda f: ("", check_journey(f)))
 
 
 @journey_app.command("schema")

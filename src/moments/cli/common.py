@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +15,7 @@ from rich.console import Console
 
 import moments
 from moments.cli import render
-from moments.errors import InputError, MomentsError
+from moments.errors import InputError, MomentsError, Problem
 
 out = Console(soft_wrap=True)  # messages stay one line each: easy to grep and copy
 err = Console(stderr=True, soft_wrap=True)
@@ -69,3 +69,20 @@ def emit(data: pa.Table, output: Path | None, title: str, compact: bool = False)
         return
     write_table(data, output)
     out.print(f"wrote {data.num_rows} rows to {output}")
+
+
+def check_files(
+    files: Sequence[Path], check: Callable[[Path], tuple[str, Sequence[Problem]]]
+) -> None:
+    """Print ✓ (with ``check``'s label, if any) or every problem of each file; exit 1 when
+    any file has one. ``check`` gives (label, problems) for a file."""
+    bad = 0
+    for f in files:
+        label, problems = check(f)
+        if problems:
+            bad += 1
+            render.problems(err, problems, f"{f}: {len(problems)} problem(s)")
+        else:
+            out.print(f"[green]✓[/] {f}" + (f" ({label})" if label else ""))
+    if bad:
+        raise typer.Exit(1)

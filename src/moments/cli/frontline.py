@@ -13,7 +13,7 @@ import pyarrow as pa
 import typer
 
 from moments.cli import render
-from moments.cli.common import DbOpt, emit, err, errors, open_store, out
+from moments.cli.common import DbOpt, check_files, emit, errors, open_store, out
 from moments.errors import InputError
 from moments.frontline import card as card_mod
 from moments.frontline import cases as cases_mod
@@ -148,18 +148,9 @@ def playbook_check(
     ] = None,
 ) -> None:
     """Validate playbooks; report every problem with file, line, column and field."""
-    bad = 0
     with errors():
         journeys = journey_index(load_journey(j) for j in journey) if journey else None
-    for f in files:
-        problems = check_playbook(f, journeys)
-        if problems:
-            bad += 1
-            render.problems(err, problems, f"{f}: {len(problems)} problem(s)")
-        else:
-            out.print(f"[green]✓[/] {f}")
-    if bad:
-        raise typer.Exit(1)
+    check_files(files, lambda f: ("", check_playbook(f, journeys)))
 
 
 @playbook_app.command("match")

@@ -13,7 +13,7 @@ import pyarrow as pa
 import typer
 
 from moments.cli import render
-from moments.cli.common import DbOpt, err, errors, open_store, out, write_table
+from moments.cli.common import DbOpt, check_files, errors, open_store, out, write_table
 from moments.errors import InputError, Problem
 
 outreach_app = typer.Typer(
@@ -110,17 +110,8 @@ def check(
     """Validate offers and policy files; report every problem with file, line and field."""
     from moments.outreach.offers import check_file
 
-    bad = 0
     with errors():
-        for f in files:
-            kind, problems = check_file(f)
-            if problems:
-                bad += 1
-                render.problems(err, problems, f"{f}: {len(problems)} problem(s)")
-            else:
-                out.print(f"[green]✓[/] {f} ({kind})")
-    if bad:
-        raise typer.Exit(1)
+        check_files(files, check_file)
 
 
 @outreach_app.command("explain")
