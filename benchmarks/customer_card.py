@@ -27,6 +27,7 @@ import statistics
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import duckdb
@@ -122,20 +123,12 @@ def line(label: str, secs: list[float]) -> str:
     )
 
 
-def time_cards(ws: moments.Workspace, ids: list[str]) -> list[float]:
+def time_each(fn: Callable[[str], object], ids: list[str]) -> list[float]:
+    """Seconds of ``fn(customer_id)`` for each id."""
     out = []
     for cid in ids:
         t0 = time.perf_counter()
-        card_mod.build_card(ws, cid)
-        out.append(time.perf_counter() - t0)
-    return out
-
-
-def time_floor(ws: moments.Workspace, ids: list[str]) -> list[float]:
-    out = []
-    for cid in ids:
-        t0 = time.perf_counter()
-        card_mod.customer_rows(ws, cid)
+        fn(cid)
         out.append(time.perf_counter() - t0)
     return out
 
@@ -196,13 +189,13 @@ def main() -> int:
         built = time.perf_counter() - t0
         print(f"context   built once in {built:.1f} s ({ctx.risk_note})")
         card_mod.build_card(ws, ids[0])  # compiles the card query once
-        before = time_cards(ws, ids[1 : 1 + args.baseline])
+        before = time_each(lambda c: card_mod.build_card(ws, c), ids[1 : 1 + args.baseline])
         t0 = time.perf_counter()
         card_mod.index(ws)
         print(f"index     customer_id in {len(card_mod.INDEXED)} tables: "
               f"{time.perf_counter() - t0:.1f} s")  # fmt: skip
-        after = time_cards(ws, ids[1:])
-        floor = time_floor(ws, ids[1:])
+        after = time_each(lambda c: card_mod.build_card(ws, c), ids[1:])
+        floor = time_each(lambda c: card_mod.customer_rows(ws, c), ids[1:])
         sample = card_mod.build_card(ws, ids[1])
         print(
             f"sample    {ids[1]}: {sample.lived} lived moments, {len(sample.cases)} cases, "
