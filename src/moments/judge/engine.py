@@ -261,7 +261,9 @@ def judge(
     if lived_ids is None:
         # a large store is judged part by part (hash partitions of the lived moments): the
         # steps that hold whole groups in memory then hold one part at a time
-        parts = max(1, -(-lived_moments(store).count().to_pyarrow().as_py() // PART_SIZE))
+        # interactions plus answers bound the lived moments from above: enough to size parts
+        lived = store.count("interactions") + store.count("feedback")
+        parts = max(1, -(-lived // PART_SIZE))
         with store.transaction():
             store.clear("judgements")
             for i in range(parts):
