@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import ibis
 import ibis.expr.datatypes as dt
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Versions a store may be at and still be opened: each later version only added tables, which
 # Store.open creates, then records the new version (v2 added the `customers` profiles,
-# v3 the `consents` to be contacted per channel).
+# v3 the `consents` to be contacted per channel, v4 `users`, `api_tokens` and the `audit` log).
 ADDITIVE_SINCE = 1
 
 TS = dt.Timestamp(timezone="UTC")
@@ -309,6 +309,47 @@ JUDGEMENTS = ibis.schema(
     }
 )
 
+# People who use a shared server (moments.access): their role, and for a moment owner the
+# owner id of the journeys' moments they own, for a coach the employee ids of their team.
+ROLES = ("admin", "cx_leader", "owner", "agent", "coach", "marketer")
+USERS = ibis.schema(
+    {
+        "user_id": dt.string,
+        "name": dt.string,
+        "role": dt.string,
+        "owner_id": dt.string,
+        "team": dt.string,  # comma-separated employee ids
+        "password_hash": dt.string,  # argon2id, never the password
+        "created_at": TS,
+        "disabled_at": TS,
+    }
+)
+
+# Tokens for scripts: only a hash of the secret is kept; revoking sets revoked_at.
+API_TOKENS = ibis.schema(
+    {
+        "token_id": dt.string,
+        "user_id": dt.string,
+        "name": dt.string,
+        "token_hash": dt.string,
+        "created_at": TS,
+        "revoked_at": TS,
+    }
+)
+
+# Append-only: who did what to what (loads, journey changes, case changes, exports, erasures,
+# users and tokens). Nothing in moments updates or deletes these rows.
+AUDIT = ibis.schema(
+    {
+        "audit_id": dt.string,
+        "at": TS,
+        "actor": dt.string,
+        "action": dt.string,
+        "target": dt.string,
+        "detail": dt.string,  # JSON
+    }
+)
+
 TABLES: dict[str, ibis.Schema] = {
     "meta": META,
     "journeys": JOURNEYS,
@@ -317,5 +358,8 @@ TABLES: dict[str, ibis.Schema] = {
     "quarantine": QUARANTINE,
     "measures": MEASURES,
     "judgements": JUDGEMENTS,
+    "users": USERS,
+    "api_tokens": API_TOKENS,
+    "audit": AUDIT,
     **{k.table: k.schema for k in EVENT_KINDS.values()},
 }
