@@ -58,3 +58,7 @@ class StoreError(MomentsError):
 
 class NotFound(MomentsError):
     """A named thing (moment, owner, journey) does not exist in the store."""
+
+
+class Forbidden(MomentsError):
+    """The signed-in user's role does not allow this (HTTP 403)."""

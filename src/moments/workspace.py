@@ -12,6 +12,7 @@ import pandas as pd
 import pyarrow as pa
 
 from moments import analytics
+from moments.access.roles import LOCAL, Principal
 from moments.analytics import consistency as consistency_mod
 from moments.analytics import drivers as drivers_mod
 from moments.analytics import impact as impact_mod
@@ -43,9 +44,13 @@ class Workspace:
     >>> ws.scorecard(by="moment").to_pandas()
     """
 
-    def __init__(self, store: Store, settings: Settings | None = None) -> None:
+    def __init__(
+        self, store: Store, settings: Settings | None = None, principal: Principal = LOCAL
+    ) -> None:
         self.store = store
         self.settings = settings or Settings()
+        # who is acting: the audit log names them; a scoped workspace narrows what they read
+        self.principal = principal
         self._journeys: list[Journey] | None = None
         # bumped by every write through this workspace, so callers can cache what they read
         self.generation = 0
