@@ -27,6 +27,7 @@ import pytest
 from typer.testing import CliRunner
 
 import moments
+from moments.access.roles import Principal
 from moments.cli.app import app
 from moments.demo.build import KINDS
 from moments.demo.generator import generate
@@ -43,6 +44,7 @@ from tests.web_server import serve_app
 ENGINES = ("duckdb", "postgres", "spark")
 PLAN_START = datetime(2026, 11, 1, 7, 0, tzinfo=UTC)  # the demo year ends in late October
 
+OWNER = Principal("olga", "owner", owner_id="store-ops")
 PARITY: dict[str, Callable[[Workspace], Any]] = {
     "scorecard": lambda ws: ws.scorecard(["moment", "location", "week"]),
     "trend": lambda ws: ws.trend("moment", period="month"),
@@ -65,6 +67,9 @@ PARITY: dict[str, Callable[[Workspace], Any]] = {
     "risk": lambda ws: ws.risk(),
     "impact": lambda ws: ws.impact(),
     "outreach_plan": lambda ws: ws.outreach_plan(start=PLAN_START),
+    # what a moment owner sees: the scoped store narrows the same queries on every engine
+    "owner_scorecard": lambda ws: ws.scoped(OWNER).scorecard(["moment", "week"]),
+    "owner_customers": lambda ws: ws.scoped(OWNER).customers(),
 }
 # Workspace methods returning tables that are not analyses: the store's own tables, as stored
 NOT_ANALYSES = {"moments", "events", "quarantine", "loads", "judgements"}

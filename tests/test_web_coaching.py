@@ -45,10 +45,16 @@ def test_example_conversations_list_employees_with_scores_and_examples(url: str)
 
 
 def test_an_uploaded_file_is_scored_and_its_bad_rows_named(url: str) -> None:
-    empty = httpx.get(f"{url}/coaching", timeout=30).text
+    browser = httpx.Client(base_url=url, timeout=30)
+    empty = browser.get("/coaching").text
     assert 'type="file"' in empty and "data-employee" not in empty
-    r = httpx.post(
+    token = {"csrf_token": re.findall(r'name="csrf_token" value="([^"]+)"', empty)[0]}
+    forged = httpx.post(
         f"{url}/coaching", files={"file": ("mine.csv", TURNS.encode(), "text/csv")}, timeout=30
+    )
+    assert forged.status_code == 403 and "CSRF" in forged.text  # a form without its token
+    r = browser.post(
+        "/coaching", files={"file": ("mine.csv", TURNS.encode(), "text/csv")}, data=token
     )
     assert r.status_code == 200
     scores = dict(re.findall(r'data-employee="(\w+)".*?data-score="([\d.]+)"', r.text, re.S))
@@ -56,8 +62,8 @@ def test_an_uploaded_file_is_scored_and_its_bad_rows_named(url: str) -> None:
     assert "mine.csv:6, field &#39;role&#39;: unknown role &#39;bot&#39;" in r.text
     assert "mine.csv:6, field &#39;time&#39;" in r.text
     assert "blame 2: You should have" in r.text  # the evidence of what went wrong
-    nothing = httpx.post(
-        f"{url}/coaching", files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}, timeout=30
+    nothing = browser.post(
+        "/coaching", files={"file": ("x.csv", b"a,b\n1,2\n", "text/csv")}, data=token
     )
     assert nothing.status_code == 422 and "missing column" in nothing.text
 

@@ -52,8 +52,48 @@ class Workspace:
         # who is acting: the audit log names them; a scoped workspace narrows what they read
         self.principal = principal
         self._journeys: list[Journey] | None = None
-        # bumped by every write through this workspace, so callers can cache what they read
-        self.generation = 0
+        self._journeys_at = 0
+        # bumped by every write through this workspace (or one scoped from it), so callers can
+        # cache what they read
+        self._counter: list[int] = [0]
+        self._scoped: dict[Principal, Workspace] = {}
+
+    @property
+    def generation(self) -> int:
+        return self._counter[0]
+
+    @generation.setter
+    def generation(self, value: int) -> None:
+        self._counter[0] = value
+
+    def scoped(self, principal: Principal) -> Workspace:
+        """This store as ``principal`` sees it: every table narrowed to their scope (a moment
+        owner: their moments; a coach: their team), writes limited to what the role may change.
+        Kept per principal, sharing this workspace's generation."""
+        from moments.access.scope import ScopedStore
+
+        if principal == self.principal:
+            return self
+        found = self._scoped.get(principal)
+        if found is None:
+            # an admin sees the whole store; the principal still names them in the audit log
+            store: Any = (
+                self.store if principal.role == "admin" else ScopedStore(self.store, principal)
+            )
+            found = Workspace(store, self.settings, principal)
+            found._counter = self._counter
+            self._scoped[principal] = found
+        return found
+
+    def _writer(self, table: str) -> Store:
+        """The store to write ``table`` through: the whole store, once the scope allows it
+        (de-duplication must see every row, not only the scope's)."""
+        from moments.access.scope import ScopedStore
+
+        if isinstance(self.store, ScopedStore):
+            self.store.check_write(table)
+            return self.store.unscoped
+        return self.store
 
     # -- lifecycle -------------------------------------------------------------------------
     def close(self) -> None:
@@ -86,8 +126,10 @@ class Workspace:
             self.generation += 1
 
     def journeys(self) -> list[Journey]:
-        if self._journeys is None:
+        # kept until the store changes through this workspace or one sharing its generation
+        if self._journeys is None or self._journeys_at != self.generation:
             self._journeys = registered_journeys(self.store)
+            self._journeys_at = self.generation
         return self._journeys
 
     def moments(self) -> ibis.Table:
@@ -126,7 +168,7 @@ class Workspace:
         """Load a CSV, JSONL or Parquet file of events of one kind; returns what happened."""
         self.generation += 1
         return load_file(
-            self.store,
+            self._writer(event_kind(kind).table),
             path,
             kind,
             self.rules(timezone),
@@ -143,7 +185,7 @@ class Workspace:
     ) -> LoadReport:
         """Add events held in memory (Arrow or dicts), validated and de-duplicated like a file."""
         self.generation += 1
-        return load_rows(self.store, rows, kind, self.rules(), source)
+        return load_rows(self._writer(event_kind(kind).table), rows, kind, self.rules(), source)
 
     def events(self, kind: str) -> ibis.Table:
         """The stored events of one kind: interaction, feedback, comment, outcome, case, contact."""
@@ -313,9 +355,10 @@ class Workspace:
     # -- the dashboard's questions ---------------------------------------------------------
     def moment(self, moment_id: str) -> tuple[Journey, Moment]:
         """A registered moment and its journey; ``NotFound`` if no journey has it."""
+        sees = getattr(self.store, "sees_moment", None)
         for j in self.journeys():
             for _, _, m in j.moments():
-                if m.id == moment_id:
+                if m.id == moment_id and (sees is None or sees(moment_id)):
                     return j, m
         raise NotFound(f"no moment '{moment_id}' in any registered journey")
 

@@ -14,6 +14,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 
 from moments.cli import model as _model  # noqa: F401  (registers `analyse model`)
 from moments.cli import render
+from moments.cli.access import tokens_app, users_app
 from moments.cli.analyse import analyse_app
 from moments.cli.common import DbOpt, check_files, emit, err, errors, open_store, out
 from moments.cli.conversations import conversations_app
@@ -49,6 +50,8 @@ app.add_typer(playbook_app, name="playbook")
 app.add_typer(cases_app, name="cases")
 app.add_typer(conversations_app, name="conversations")
 app.add_typer(text_app, name="text")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
 app.command("report")(report)
 
 
@@ -360,13 +363,21 @@ def demo(
         _serve(db, host, port)
 
 
-def _serve(db: str | Path | None, host: str, port: int) -> None:
+def _serve(db: str | Path | None, host: str, port: int, secure_cookies: bool = False) -> None:
     import uvicorn
 
-    from moments.web.app import create_app
+    from moments.web.app import check_binding, create_app
 
     with errors():
-        web = create_app(db)
+        web = create_app(db, secure_cookies=secure_cookies)
+        check_binding(host, web.state.shared.auth)
+    if web.state.shared.auth:
+        out.print("Log-in required (users are set up in this store).")
+    else:
+        out.print(
+            "No log-in: the single-user default, reachable from this machine only "
+            "(add users with `moments users add` to share it)."
+        )
     out.print(f"Serving the dashboard on [bold]http://{host}:{port}/[/] (Ctrl+C to stop)")
     uvicorn.run(web, host=host, port=port, log_level="warning")
 
@@ -374,11 +385,17 @@ def _serve(db: str | Path | None, host: str, port: int) -> None:
 @app.command()
 def serve(
     db: DbOpt = None,
-    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    host: Annotated[
+        str,
+        typer.Option(help="Address to listen on; other than loopback only with users set up."),
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    secure_cookies: Annotated[
+        bool, typer.Option("--secure-cookies", help="Mark cookies Secure (served over HTTPS).")
+    ] = False,
 ) -> None:
     """Serve the dashboard, the customer survey and the JSON API (OpenAPI at /docs)."""
-    _serve(db, host, port)
+    _serve(db, host, port, secure_cookies)
 
 
 def main() -> None:

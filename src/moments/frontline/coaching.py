@@ -26,6 +26,7 @@ from typing import Any
 
 import pandas as pd
 
+from moments.access.roles import Principal
 from moments.frontline.coaching_rules import CRITERIA, find, promise_hours
 from moments.text.conversation import checked_turns
 from moments.text.transcript import ValenceModel, judge_conversations
@@ -61,6 +62,18 @@ class Coaching:
     conversations: pd.DataFrame
     weekly: pd.DataFrame
     examples: pd.DataFrame
+
+    def seen_by(self, principal: Principal) -> Coaching:
+        """What ``principal`` may see: a coach only their team's employees, others all."""
+        if principal.role != "coach":
+            return self
+        team = list(principal.team)
+        return Coaching(
+            *(
+                f[f["employee_id"].isin(team)]
+                for f in (self.conversations, self.weekly, self.examples)
+            )
+        )
 
 
 def score_conversations(turns: pd.DataFrame, valence: pd.DataFrame | None = None) -> pd.DataFrame:

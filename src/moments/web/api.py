@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal, get_args
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field, StrictFloat, StrictInt
 
 from moments.analytics import DIMENSIONS
@@ -13,6 +13,7 @@ from moments.errors import InputError, Problem
 from moments.report import SECTIONS, build_section, default_outcome
 from moments.store.schema import OUTCOME_TYPES
 from moments.survey import TokenError, record_answer
+from moments.web.access import limit_survey
 from moments.web.app import WorkspaceDep, rows
 from moments.web.filters import FiltersDep
 
@@ -163,7 +164,8 @@ class Answer(BaseModel):
 
 
 @router.post("/survey/{token}", summary="Record a customer's answer for a survey link")
-def survey_answer(token: str, answer: Answer, ws: WorkspaceDep) -> dict[str, Any]:
+def survey_answer(request: Request, token: str, answer: Answer, ws: WorkspaceDep) -> dict[str, Any]:
+    limit_survey(request, token)
     try:
         result = record_answer(ws, token, answer.score, answer.comment)
     except TokenError as exc:

@@ -9,6 +9,7 @@ A plain ASGI middleware: a hit is answered without entering the app at all.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -43,7 +44,17 @@ class ResponseCache:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        key = scope["path"].encode() + b"?" + scope.get("query_string", b"")
+        # answers differ per caller (each sees their scope): the key holds who is asking
+        who = b"|".join(
+            v for k, v in scope.get("headers", []) if k in (b"cookie", b"authorization")
+        )
+        key = (
+            scope["path"].encode()
+            + b"?"
+            + scope.get("query_string", b"")
+            + b"#"
+            + hashlib.sha256(who).digest()
+        )
         gen = self.generation()
         with self.lock:
             if gen != self.seen:
@@ -77,7 +88,7 @@ class ResponseCache:
             await send(message)
 
         await self.app(scope, receive, capture)
-        if status == 200:
+        if status == 200 and not any(k.lower() == b"set-cookie" for k, _ in headers):
             with self.lock:
                 if self.generation() == gen:  # nothing was written while it was computed
                     self.entries[key] = (headers, b"".join(chunks))

@@ -20,6 +20,7 @@ from moments.errors import InputError, Problem
 from moments.frontline.coaching import EXPECTATIONS, STEPS, Coaching, coach
 from moments.text.conversation import Turns, load_turns
 from moments.web import charts
+from moments.web.access import principal_of
 from moments.web.app import templates
 
 router = APIRouter(include_in_schema=False)
@@ -57,6 +58,7 @@ def _page(
     }
     if turns is not None and turns.ok:
         result = _example_coaching() if turns is _EXAMPLE else coach(turns.frame, examples=3)
+        result = result.seen_by(principal_of(request))  # a coach: their team only
         conv, weekly, examples = result.conversations, result.weekly, result.examples
         if employee:
             if employee not in set(conv["employee_id"]):

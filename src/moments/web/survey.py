@@ -19,6 +19,7 @@ from moments.survey import (
     survey_form,
 )
 from moments.survey.answers import MAX_COMMENT
+from moments.web.access import limit_survey
 from moments.web.app import WorkspaceDep, templates
 
 router = APIRouter(include_in_schema=False)
@@ -63,6 +64,7 @@ def survey_submit(
     score: Annotated[str, Form()] = "",
     comment: Annotated[str, Form()] = "",
 ) -> HTMLResponse:
+    limit_survey(request, token)
     try:
         invite = read_token(store_secret(ws), token)
         form = survey_form(ws, invite)

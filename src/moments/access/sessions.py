@@ -1,0 +1,56 @@
+"""Signed session cookies and the CSRF token that goes with each session.
+
+The cookie holds the user id, a random CSRF token and when it was issued, signed with the
+store's secret (itsdangerous); nothing else is kept server-side, so a session ends when it
+expires, when the user logs out (the cookie is dropped) or when the user is disabled (checked on
+every request).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+COOKIE = "moments_session"
+MAX_AGE = 12 * 3600  # a working day
+CSRF_FIELD = "csrf_token"
+CSRF_HEADER = "x-csrf-token"
+
+
+@dataclass(frozen=True)
+class Session:
+    user_id: str
+    csrf: str
+
+
+def _serializer(secret: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(secret, salt="moments-session")
+
+
+def issue(secret: str, user_id: str) -> tuple[str, Session]:
+    """A new session for ``user_id``: the cookie value and the session it stands for."""
+    session = Session(user_id=user_id, csrf=secrets.token_urlsafe(24))
+    value = _serializer(secret).dumps({"u": session.user_id, "c": session.csrf})
+    return value, session
+
+
+def read(secret: str, value: str | None, max_age: int = MAX_AGE) -> Session | None:
+    """The session a cookie stands for, ``None`` if it is missing, forged or expired."""
+    if not value:
+        return None
+    try:
+        data = _serializer(secret).loads(value, max_age=max_age)
+    except BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("u"), str):
+        return None
+    csrf = data.get("c")
+    return Session(user_id=data["u"], csrf=csrf if isinstance(csrf, str) else "")
+
+
+def csrf_ok(expected: str, presented: str | None) -> bool:
+    """Whether a form's CSRF token matches the session's (compared in constant time)."""
+    return bool(expected) and bool(presented) and hmac.compare_digest(expected, presented or "")

@@ -1,0 +1,33 @@
+"""Signed session cookies: read back as issued; forged, foreign or expired ones are no session."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from moments.access.sessions import csrf_ok, issue, read
+
+
+def test_a_cookie_reads_back_as_its_session() -> None:
+    value, session = issue("s3cret", "ann")
+    again = read("s3cret", value)
+    assert again == session and again.user_id == "ann" and len(again.csrf) >= 24
+    assert issue("s3cret", "ann")[1].csrf != session.csrf  # each session its own CSRF token
+
+
+def test_forged_foreign_and_expired_cookies_are_no_session() -> None:
+    value, _ = issue("s3cret", "ann")
+    assert read("another secret", value) is None
+    assert read("s3cret", value[:-2] + ("AA" if value[-2:] != "AA" else "BB")) is None
+    assert read("s3cret", value, max_age=-1) is None
+    assert read("s3cret", None) is None and read("s3cret", "") is None
+
+
+@given(st.text(max_size=200))
+def test_arbitrary_cookie_text_is_never_a_session(text: str) -> None:
+    assert read("s3cret", text) is None
+
+
+def test_csrf_tokens_compare_exactly() -> None:
+    assert csrf_ok("abc", "abc")
+    assert not csrf_ok("abc", "abd") and not csrf_ok("abc", None) and not csrf_ok("", "")
