@@ -16,7 +16,7 @@ import ibis
 import pyarrow as pa
 
 from moments.access.roles import Principal
-from moments.access.users import active_principal, get_user
+from moments.access.users import active_principal, get_user, rewrite
 from moments.errors import NotFound
 from moments.store import Store
 from moments.store.schema import API_TOKENS
@@ -67,7 +67,8 @@ def revoke_token(store: Store, token_id: str, actor: str = "") -> None:
         raise NotFound(f"no API token '{token_id}' — see `moments tokens list`")
     now = ibis.literal(datetime.now(UTC), type=API_TOKENS["revoked_at"])
     with store.transaction():
-        store.replace(
+        rewrite(
+            store,
             "api_tokens",
             t.mutate(
                 revoked_at=ibis.ifelse(

@@ -159,6 +159,14 @@ def add_user(
     return get_user(store, user_id)
 
 
+def rewrite(store: Store, name: str, changed: ibis.Table) -> None:
+    """Replace a small table by an expression over itself: read first, then write (clearing
+    first would leave the expression nothing to read)."""
+    rows = changed.to_pyarrow()
+    store.clear(name)
+    store.append(name, rows)
+
+
 def _update(store: Store, user_id: str, **values: object) -> None:
     t = store.table("users")
     changed = t.mutate(
@@ -167,7 +175,7 @@ def _update(store: Store, user_id: str, **values: object) -> None:
             for k, v in values.items()
         }
     )
-    store.replace("users", changed)
+    rewrite(store, "users", changed)
 
 
 def disable_user(store: Store, user_id: str, actor: str = "") -> User:

@@ -70,6 +70,13 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/coaching"): ("coaching",),
     ("GET", "/outreach"): ("outreach",),
     ("GET", "/api/outreach/plan"): ("outreach",),
+    # administration: people, tokens, the audit log, a customer's data on request
+    ("GET", "/admin"): ("admin",),
+    ("POST", "/admin/users/{user_id}/disable"): ("admin",),
+    ("POST", "/admin/tokens/{token_id}/revoke"): ("admin",),
+    ("GET", "/api/admin/audit"): ("admin",),
+    ("GET", "/api/admin/customers/{customer_id}"): ("admin",),
+    ("POST", "/api/admin/customers/{customer_id}/erase"): ("admin",),
     # signing in and out
     ("GET", "/login"): PUBLIC,
     ("POST", "/login"): PUBLIC,
@@ -179,7 +186,10 @@ async def _check_csrf(request: Request) -> None:
     if cross or (origin and _host(origin) != request.headers.get("host")):
         raise Forbidden(f"a request from {origin or 'another site'} may not change anything here")
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if ctype not in FORM_TYPES:
+    signed_in = getattr(request.state, "via", None) == "session"
+    # a signed-in browser must send the token with anything but JSON; the single-user default
+    # (scripts on the same machine, no cookie to abuse) with forms
+    if (ctype == "application/json") or (not signed_in and ctype not in FORM_TYPES):
         return
     expected: str | None = getattr(request.state, "csrf", None)
     presented = request.headers.get(CSRF_HEADER)

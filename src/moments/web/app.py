@@ -109,6 +109,18 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
+def _cache_identity(scope: dict[str, Any]) -> str | None:
+    """Who asks, for the response cache: checked like any request (token, session, disabled
+    user); ``None`` when nobody valid asks, so the app answers (401, a redirect)."""
+    from moments.web.access import LoginRequired, principal_of
+
+    try:
+        p = principal_of(Request(scope))
+    except LoginRequired:
+        return None
+    return f"{p.user_id}|{p.role}|{p.owner_id or ''}|{','.join(p.team)}"
+
+
 def check_binding(host: str, auth: bool) -> None:
     """Refuse to serve the no-log-in default on anything but a loopback address."""
     if auth:
@@ -140,7 +152,7 @@ def create_app(
     ``secure_cookies``: mark cookies Secure (behind HTTPS).
     """
     from moments.access.users import has_users
-    from moments.web import access, api, coaching, frontline, login, pages, survey
+    from moments.web import access, admin, api, coaching, frontline, login, pages, survey
     from moments.web import outreach as outreach_web
 
     app = FastAPI(
@@ -155,7 +167,9 @@ def create_app(
     shared = _Shared(ws, auth, secure_cookies)
     app.state.shared = shared
     app.state.limits = access.Limits()
-    app.add_middleware(ResponseCache, generation=lambda: shared.ws.generation)
+    app.add_middleware(
+        ResponseCache, generation=lambda: shared.ws.generation, identity=_cache_identity
+    )
     app.add_middleware(CsrfCookie)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api.router)
@@ -166,6 +180,8 @@ def create_app(
     app.include_router(coaching.router)
     app.include_router(outreach_web.router)
     app.include_router(login.router)
+    app.include_router(admin.pages)
+    app.include_router(admin.api)
 
     @app.exception_handler(access.LoginRequired)
     async def _login(request: Request, exc: access.LoginRequired) -> Response:
