@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import quote
 
+import anyio
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -85,7 +86,7 @@ class _Shared:
         self.secret = store_secret(ws)
 
 
-def get_workspace(request: Request) -> Iterator[moments.Workspace]:
+async def get_workspace(request: Request) -> AsyncIterator[moments.Workspace]:
     """The workspace as the caller may see it (their scope); the whole store for the public
     routes (a customer's survey link), which only ever write that customer's answer."""
     from moments.web.access import PUBLIC, principal_of, rule_for
@@ -93,8 +94,15 @@ def get_workspace(request: Request) -> Iterator[moments.Workspace]:
     shared: _Shared = request.app.state.shared
     public = rule_for(request) == PUBLIC
     principal = None if public else principal_of(request)
-    with shared.lock:
+    # Wait for the lock on a thread outside the pool that runs the endpoints: when all of that
+    # pool's threads waited here, the request holding the lock could never run (a deadlock
+    # under ~40 concurrent requests). Shielded, so a client gone away never leaves it held.
+    with anyio.CancelScope(shield=True):
+        await anyio.to_thread.run_sync(shared.lock.acquire, limiter=anyio.CapacityLimiter(1))
+    try:
         yield shared.ws if principal is None else shared.ws.scoped(principal)
+    finally:
+        shared.lock.release()
 
 
 WorkspaceDep = Annotated[moments.Workspace, Depends(get_workspace)]
@@ -162,6 +170,21 @@ def create_app(
         version=moments.__version__,
         dependencies=[Depends(access.enforce)],
     )
+    default_openapi = app.openapi
+
+    def openapi_with_tokens() -> dict[str, Any]:
+        # tell clients (and /docs' Authorize button) how scripts authenticate
+        schema = default_openapi()
+        schemes = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes["bearer"] = {"type": "http", "scheme": "bearer", "description": "mmt_… token"}
+        schema["security"] = [{"bearer": []}]
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                if access.RULES.get((method.upper(), path)) == access.PUBLIC:
+                    operation["security"] = []  # a survey link needs no log-in
+        return schema
+
+    app.openapi = openapi_with_tokens  # type: ignore[method-assign]
     ws = moments.open(url, settings=settings, create=False)
     auth = has_users(ws.store) if auth is None else auth
     shared = _Shared(ws, auth, secure_cookies)
