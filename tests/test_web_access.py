@@ -211,6 +211,10 @@ def test_disabled_users_and_revoked_tokens_stop_at_once(
     assert client.get("/api/card/c1", headers=agent).status_code == 401
     _login(client, "marketer-1")
     assert client.get("/outreach").status_code == 200
+    users_mod.set_password(store, "marketer-1", "a brand new password")
+    assert client.get("/outreach").status_code == 303  # a new password ends old sessions
+    _login(client, "marketer-1", "a brand new password")
+    assert client.get("/outreach").status_code == 200
     users_mod.disable_user(store, "marketer-1")
     assert client.get("/outreach").status_code == 303  # back to the log-in page
     assert client.get("/api/card/c1", headers={"Authorization": "Bearer mmt_x"}).status_code == 401

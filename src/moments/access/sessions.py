@@ -2,8 +2,9 @@
 
 The cookie holds the user id, a random CSRF token and when it was issued, signed with the
 store's secret (itsdangerous); nothing else is kept server-side, so a session ends when it
-expires, when the user logs out (the cookie is dropped) or when the user is disabled (checked on
-every request).
+expires, when the user logs out (the cookie is dropped), when the user is disabled or when their
+password changes (both checked on every request: the cookie carries a fingerprint of the
+password's hash).
 """
 
 from __future__ import annotations
@@ -24,16 +25,17 @@ CSRF_HEADER = "x-csrf-token"
 class Session:
     user_id: str
     csrf: str
+    stamp: str = ""  # the password's fingerprint when the session began
 
 
 def _serializer(secret: str) -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(secret, salt="moments-session")
 
 
-def issue(secret: str, user_id: str) -> tuple[str, Session]:
+def issue(secret: str, user_id: str, stamp: str = "") -> tuple[str, Session]:
     """A new session for ``user_id``: the cookie value and the session it stands for."""
-    session = Session(user_id=user_id, csrf=secrets.token_urlsafe(24))
-    value = _serializer(secret).dumps({"u": session.user_id, "c": session.csrf})
+    session = Session(user_id=user_id, csrf=secrets.token_urlsafe(24), stamp=stamp)
+    value = _serializer(secret).dumps({"u": session.user_id, "c": session.csrf, "p": stamp})
     return value, session
 
 
@@ -47,8 +49,12 @@ def read(secret: str, value: str | None, max_age: int = MAX_AGE) -> Session | No
         return None
     if not isinstance(data, dict) or not isinstance(data.get("u"), str):
         return None
-    csrf = data.get("c")
-    return Session(user_id=data["u"], csrf=csrf if isinstance(csrf, str) else "")
+    csrf, stamp = data.get("c"), data.get("p")
+    return Session(
+        user_id=data["u"],
+        csrf=csrf if isinstance(csrf, str) else "",
+        stamp=stamp if isinstance(stamp, str) else "",
+    )
 
 
 def csrf_ok(expected: str, presented: str | None) -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -211,9 +212,23 @@ def authenticate(store: Store, user_id: str, password: str) -> Principal | None:
     return _row(found[0]).principal()
 
 
-def active_principal(store: Store, user_id: str) -> Principal | None:
-    """The principal of an active user (for a session or token), ``None`` if gone/disabled."""
+def active_principal(store: Store, user_id: str, stamp: str | None = None) -> Principal | None:
+    """The principal of an active user (for a session or token), ``None`` if gone/disabled —
+    or, given the session's ``stamp``, if the password changed since the session began."""
     found = _rows(store, user_id)
     if not found or found[0]["disabled_at"] is not None:
         return None
+    if stamp is not None and stamp != password_stamp(found[0]["password_hash"]):
+        return None
     return _row(found[0]).principal()
+
+
+def password_stamp(password_hash: str | None) -> str:
+    """A short fingerprint of the password hash: sessions carry it, so a new password ends
+    every session begun with the old one."""
+    return hashlib.sha256((password_hash or "").encode()).hexdigest()[:16]
+
+
+def session_stamp(store: Store, user_id: str) -> str:
+    found = _rows(store, user_id)
+    return password_stamp(found[0]["password_hash"] if found else None)

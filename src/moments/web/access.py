@@ -143,7 +143,7 @@ def principal_of(request: Request) -> Principal:
     session = read(shared.secret, request.cookies.get(COOKIE))
     if session is not None:
         with shared.lock:
-            p = users_mod.active_principal(shared.ws.store, session.user_id)
+            p = users_mod.active_principal(shared.ws.store, session.user_id, session.stamp)
         if p is not None:
             request.state.principal, request.state.via = p, "session"
             request.state.csrf = session.csrf

@@ -80,7 +80,9 @@ def login_submit(
             request, 401, error="Wrong user id or password.", next=_safe_next(next), user_id=user_id
         )
     limit.reset(f"user:{user_id}")
-    value, _ = issue(shared.secret, principal.user_id)
+    with shared.lock:
+        stamp = users_mod.session_stamp(shared.ws.store, principal.user_id)
+    value, _ = issue(shared.secret, principal.user_id, stamp)
     response = RedirectResponse(_safe_next(next), status_code=303)
     response.set_cookie(
         COOKIE, value, max_age=MAX_AGE, httponly=True, samesite="lax", secure=_secure(request)
