@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from moments.cli.app import app
@@ -23,6 +27,7 @@ from moments.frontline.playbook import (
 )
 from moments.journey import load_journey
 from tests.conftest import BANK, RETAIL, write
+from tests.fuzz import FUZZ, clean, dump_yaml, edited_text, mutated, yamlish
 
 JOURNEYS = journey_index([load_journey(BANK), load_journey(RETAIL)])
 
@@ -152,3 +157,18 @@ def test_cli_check_exits_1_with_file_and_line(tmp_path: Path) -> None:
 def test_parse_without_journeys_checks_the_file_alone() -> None:
     pb = parse_playbook_text(GOOD.replace("[block-cards]", "[anything]"), "x.yaml")
     assert pb.moments == ["anything"]
+
+
+# --- fuzzing: any input is a playbook or an InputError, never a crash ----------------------
+
+
+@FUZZ
+@given(mutated(yaml.safe_load(GOOD)))
+def test_a_mutated_playbook_loads_or_is_refused_cleanly(data: Any) -> None:
+    clean(lambda: parse_playbook_text(dump_yaml(data), "p.yaml", JOURNEYS), "p.yaml")
+
+
+@FUZZ
+@given(st.one_of(yamlish().map(dump_yaml), edited_text(GOOD), st.text(max_size=200)))
+def test_any_text_is_a_playbook_or_is_refused_cleanly(text: str) -> None:
+    clean(lambda: parse_playbook_text(text, "p.yaml", JOURNEYS), "p.yaml")

@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
+import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import moments
+from moments.ingest.load import LoadReport
 from tests.conftest import RETAIL
+from tests.fuzz import FUZZ, HUGE, ODD_TEXT, clean, mutated, yamlish
 
 MOMENTS = ["greeting", "checkout", "dressing-room"]
 GOOD_TS = ["2026-03-07T16:00:00Z", "2026-03-07T16:00:00+02:00", "2026-12-31T23:59:59.5-05:00"]
@@ -126,3 +132,52 @@ def test_appended_events_read_back_exactly_and_reloading_adds_nothing(
         stored = ws.events("feedback").order_by("event_id").to_pyarrow().to_pylist()
     assert [s["event_id"] for s in stored] == sorted(set(ids))
     assert all(s["customer_id"] == f"c-{s['event_id']}" for s in stored)
+
+
+# --- fuzzing: any rows load or are quarantined, or the file is refused — never a crash -----
+
+FEEDBACK = ["event_id", "customer_id", "moment_id", "occurred_at", "score", "comment"]
+ANY_CELL = st.one_of(
+    st.sampled_from(GOOD_TS + NAIVE_TS + BAD_TS + MOMENTS + ["", "3", "1e999", "NaN", "-0"]),
+    st.text(max_size=10),
+    ODD_TEXT,
+    HUGE.map(str),
+)
+
+
+@pytest.fixture(scope="module")
+def fuzz_store(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[moments.Workspace, Path]]:
+    folder = tmp_path_factory.mktemp("fuzz")
+    with moments.open(folder / "f.duckdb") as ws:
+        ws.add_journey(RETAIL)
+        yield ws, folder
+
+
+@settings(FUZZ, max_examples=15)
+@given(
+    fmt=st.sampled_from(["csv", "jsonl"]),
+    header=st.one_of(st.just(FEEDBACK), mutated(FEEDBACK, 1)),
+    rows=st.lists(st.lists(st.one_of(ANY_CELL, yamlish(4)), min_size=6, max_size=6), max_size=6),
+)
+def test_any_rows_are_loaded_quarantined_or_refused_cleanly(
+    fuzz_store: tuple[moments.Workspace, Path], fmt: str, header: Any, rows: list[list[Any]]
+) -> None:
+    ws, folder = fuzz_store
+    names = [str(h) for h in header] if isinstance(header, list) else [str(header)]
+    path = folder / f"rows-{next(_FILES)}.{fmt}"
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerows([names, *rows])
+        path.write_text(buf.getvalue(), encoding="utf-8", errors="surrogatepass")
+    else:
+        lines = [json.dumps(dict(zip(names, r, strict=False))) for r in rows]
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = clean(lambda: ws.load(path, "feedback"), str(path))
+    if isinstance(report, LoadReport):
+        assert report.added + report.duplicates + report.quarantined == report.rows_read
+
+
+_FILES = itertools.count()

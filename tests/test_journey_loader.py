@@ -18,6 +18,7 @@ import moments.journey
 from moments.errors import InputError, Problem
 from moments.journey import check_journey, journey_schema, load_journey, load_journey_text
 from moments.journey.model import Condition, Journey
+from tests.fuzz import FUZZ, clean, dump_yaml, edited_text, mutated, yamlish
 
 EXAMPLES = Path(moments.journey.__file__).parent / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
@@ -848,3 +849,28 @@ def test_valid_journeys_round_trip_through_yaml(data: dict[str, Any]) -> None:
     assert again == journey
     assert again.model_dump() == dumped
     assert json.loads(journey.model_dump_json()) == as_json(dumped)
+
+
+# --- fuzzing: any input is a journey or an InputError, never a crash -----------------------
+
+
+@FUZZ
+@given(mutated(yaml.safe_load(BASE)))
+def test_a_mutated_journey_loads_or_is_refused_cleanly(data: Any) -> None:
+    clean(lambda: load_journey_text(dump_yaml(data), FILE), FILE)
+
+
+@FUZZ
+@given(st.one_of(yamlish().map(dump_yaml), edited_text(BASE), st.text(max_size=200)))
+def test_any_text_loads_or_is_refused_cleanly(text: str) -> None:
+    clean(lambda: load_journey_text(text, FILE), FILE)
+
+
+@FUZZ
+@given(st.binary(max_size=300))
+def test_any_bytes_in_a_file_load_or_are_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, raw: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / "journey.yaml"
+    path.write_bytes(raw)
+    clean(lambda: load_journey(path), str(path))

@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from moments.outreach.eligibility import ExpressionError, parse
+from moments.outreach.eligibility import ExpressionError, check, parse
 from moments.outreach.features import FEATURES
+from tests.fuzz import FUZZ, clean
 
 ROWS = pd.DataFrame(
     {
@@ -89,3 +90,31 @@ def test_any_text_either_parses_or_is_refused_cleanly(text: str) -> None:
         assert e.what and e.fix
     else:
         assert rule.source == text.strip()
+
+
+def huge_number(digits: int) -> str:
+    return "visits_90d > " + "7" * digits  # over 4300 digits: more than Python makes an int of
+
+
+NESTED = st.builds(
+    lambda op, n, tail: op * n + tail,
+    st.sampled_from(["not ", "-", "(", "[", "visits_90d + ", "lived("]),
+    st.sampled_from([1, 10, 63, 64, 65, 200, 3000]),
+    st.sampled_from(["open_case", "1 > 2", "1", ""]),
+)
+
+
+@FUZZ
+@given(st.one_of(st.text(max_size=80), NESTED, st.integers(4000, 4400).map(huge_number)))
+def test_any_text_at_all_is_a_rule_or_a_located_problem(text: str) -> None:
+    try:
+        parse(text, FEATURES)
+    except ExpressionError as e:
+        assert e.what and e.fix
+    clean(lambda: check(text, FEATURES, "offers.yaml", 3), "offers.yaml")
+
+
+def test_deep_nesting_is_refused_not_a_crash() -> None:
+    with pytest.raises(ExpressionError, match="nested more than 64 levels"):
+        parse("not " * 3000 + "open_case", FEATURES)
+    assert parse("not " * 20 + "open_case", FEATURES).names == {"open_case"}

@@ -5,12 +5,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moments.errors import InputError
-from moments.outreach.offers import check_file, load_offers, load_policy
+from moments.outreach.offers import (
+    check_file,
+    load_offers,
+    load_offers_text,
+    load_policy,
+    load_policy_text,
+)
 from moments.outreach.plan import example
+from tests.fuzz import FUZZ, clean, dump_yaml, edited_text, mutated, yamlish
 
 
 def test_the_packaged_examples_load() -> None:
@@ -107,3 +118,35 @@ def test_an_offer_on_a_channel_the_policy_lacks_is_refused(tmp_path: Path) -> No
         book.check_channels(load_policy(f))
     p = e.value.problems[0]
     assert p.field == "offers[0].channel" and p.line == 4 and "phone" in p.what
+
+
+# --- fuzzing: any input is an offers file / policy or an InputError, never a crash ---------
+
+OFFERS_TEXT = example("retail-offers.yaml").read_text(encoding="utf-8")
+POLICY_TEXT = example("retail-policy.yaml").read_text(encoding="utf-8")
+
+
+@FUZZ
+@given(mutated(yaml.safe_load(OFFERS_TEXT)))
+def test_mutated_offers_load_or_are_refused_cleanly(data: Any) -> None:
+    clean(lambda: load_offers_text(dump_yaml(data), "o.yaml"), "o.yaml")
+
+
+@FUZZ
+@given(mutated(yaml.safe_load(POLICY_TEXT)))
+def test_a_mutated_policy_loads_or_is_refused_cleanly(data: Any) -> None:
+    clean(lambda: load_policy_text(dump_yaml(data), "p.yaml"), "p.yaml")
+
+
+@FUZZ
+@given(
+    st.one_of(
+        yamlish().map(dump_yaml),
+        edited_text(OFFERS_TEXT),
+        edited_text(POLICY_TEXT),
+        st.text(max_size=200),
+    )
+)
+def test_any_text_is_offers_or_a_policy_or_is_refused_cleanly(text: str) -> None:
+    clean(lambda: load_offers_text(text, "o.yaml"), "o.yaml")
+    clean(lambda: load_policy_text(text, "p.yaml"), "p.yaml")

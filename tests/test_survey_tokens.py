@@ -19,6 +19,8 @@ from moments.survey import (
     make_token,
     read_token,
 )
+from moments.survey.tokens import SALT
+from tests.fuzz import HUGE, yamlish
 
 SECRET = "test-secret-0123456789"
 NOW = datetime(2026, 3, 7, 12, 0, tzinfo=UTC)
@@ -190,3 +192,31 @@ def test_any_single_character_change_is_rejected_or_harmless(
         return
     # base64's last character has spare bits; anything accepted must say exactly the same
     assert invite == read_token(SECRET, t, now=NOW)
+
+
+@PROPERTY
+@given(st.one_of(st.text(max_size=200), st.binary(max_size=100).map(lambda b: b.hex())))
+def test_any_text_is_refused_as_a_token(token: str) -> None:
+    with pytest.raises(InvalidToken):
+        read_token(SECRET, token, now=NOW)
+
+
+@PROPERTY
+@given(
+    st.one_of(
+        yamlish(),
+        st.fixed_dictionaries(
+            {},
+            optional={k: st.one_of(yamlish(3), HUGE, st.integers()) for k in ["c", "m", "i", "x"]},
+        ),
+    )
+)
+def test_a_correctly_signed_token_of_any_shape_is_valid_or_refused(payload: object) -> None:
+    """Even with the secret, a payload of another shape cannot crash the reader."""
+    token = URLSafeSerializer(SECRET, salt=SALT).dumps(payload)
+    try:
+        invite = read_token(SECRET, token, now=NOW)
+    except TokenError:
+        return
+    assert isinstance(payload, dict)
+    assert (invite.customer_id, invite.moment_id) == (payload["c"], payload["m"])

@@ -21,6 +21,7 @@ from moments.text.conversation import (
     twcs_turns,
 )
 from tests.conftest import write
+from tests.fuzz import clean, yamlish
 
 TURNS_CSV = """\
 conversation_id,turn_id,role,speaker_id,time,text
@@ -165,3 +166,66 @@ def test_agent_sign_offs() -> None:
     assert sign_off("We'll look at it together /KB ") == "KB"
     assert sign_off("Send us a DM.") is None
     assert sign_off("It costs 3 - 5") is None
+
+
+# --- fuzzing: any file gives turns and located problems, or an InputError — never a crash --
+
+TURN_BITS = ["conversation_id,turn_id,role,text,time\n", "c1,", "1,", "customer,", "agent,",
+             "hi", "\n", '"', ",", "\x00", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59-01:00",
+             "2026-03-01T10:00:00Z", "x" * 200, "Zoë", "\r"]  # fmt: skip
+
+
+def _read(path: Path) -> None:
+    turns = read_turns(path)
+    assert all(p.line and p.what and p.fix for p in turns.problems)
+    assert turns.frame["time"].isna().all() or str(turns.frame["time"].dtype).endswith("UTC]")
+
+
+@settings(derandomize=True, database=None, max_examples=100, deadline=None)
+@given(
+    suffix=st.sampled_from([".csv", ".jsonl"]),
+    raw=st.one_of(
+        st.binary(max_size=300),
+        st.lists(st.sampled_from(TURN_BITS), max_size=30).map(
+            lambda b: (TURN_BITS[0] + "".join(b)).encode()
+        ),
+        st.lists(
+            st.fixed_dictionaries(
+                {},
+                optional=dict.fromkeys(
+                    ["conversation_id", "turn_id", "role", "speaker_id", "time", "text"],
+                    st.one_of(yamlish(4), st.sampled_from(TURN_BITS)),
+                ),
+            ).map(json.dumps),
+            max_size=5,
+        ).map(lambda ls: "\n".join(ls).encode()),
+    ),
+)
+def test_any_file_of_turns_is_read_or_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, suffix: str, raw: bytes
+) -> None:
+    path = tmp_path_factory.mktemp("fuzz") / f"turns{suffix}"
+    path.write_bytes(raw)
+    clean(lambda: _read(path), str(path))
+
+
+@pytest.mark.parametrize(
+    ("line", "why"),
+    [
+        ('{"conversation_id": "c", "turn_id": 2, "role": "agent", "text": "\\ud800"}', "lone"),
+        ('{"conversation_id": "c", "turn_id": ' + "7" * 5000 + "}", "4300 digits"),
+        ("[" * 5000, "nested too deeply"),
+        (
+            '{"conversation_id": "c", "turn_id": 2, "role": "agent", "text": "x", '
+            '"time": "0001-01-01T00:00:00+01:00"}',
+            "is not a time",
+        ),
+    ],
+)
+def test_json_python_cannot_hold_is_a_problem_on_its_line(
+    tmp_path: Path, line: str, why: str
+) -> None:
+    good = '{"conversation_id": "c", "turn_id": 1, "role": "agent", "text": "\\ud83d\\ude00"}'
+    turns = read_turns(write(tmp_path / "t.jsonl", good + "\n" + line + "\n"))
+    assert turns.frame["text"].tolist() == ["😀"]
+    assert [(p.line, why in p.what) for p in turns.problems] == [(2, True)]

@@ -200,9 +200,12 @@ def analyse_impact(
         shown = df
         if output is None:
             cols = ["moment", "valence", "episodes", "revenue", "repeat", "referral", "posted"]
-            shown = df[[*cols, "stars", "worth_per_year"]]
+            shown = df[[c for c in [*cols, "stars", "worth_per_year"] if c in df]]
         emit_frame(shown, output, f"The four R's, {horizon} days after each episode")
-        neg = df[df["valence"] == "negative"].sort_values("worth_per_year", ascending=False)
+        neg = df[df["valence"] == "negative"]
+        if "worth_per_year" not in neg:  # no moment's revenue effect could be measured
+            neg = neg.head(0)
+        neg = neg.sort_values("worth_per_year", ascending=False) if len(neg) else neg
         for r in neg.head(3).itertuples():
             out.print(
                 f"moving {r.moment} from negative to neutral is worth about "

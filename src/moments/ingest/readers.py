@@ -168,9 +168,20 @@ def _open_csv(
         header = next(reader)
     except (StopIteration, csv.Error) as e:
         text.close()
-        raise InputError(Problem(f"cannot read the header row ({e})", "", str(p), 1)) from None
+        raise InputError(
+            Problem(
+                f"cannot read the header row ({e})",
+                "the first line must name the columns, separated by the delimiter",
+                str(p),
+                1,
+            )
+        ) from None
     header = [h.strip() for h in header]
-    _check_header(p, header)
+    try:
+        _check_header(p, header)
+    except InputError:
+        text.close()
+        raise
     src = SourceFile(p, "csv", header, handle=text)
     src.chunks = _csv_chunks(p, text, reader, header, src, encoding)
     return src
@@ -293,15 +304,25 @@ def _jsonl_chunks(p: Path, text: IO[str], src: SourceFile, encoding: str) -> Ite
                 cut = "" if raw.endswith("\n") else " (the last line is cut short: half-written?)"
                 src.malformed.append(Malformed(n, f"not valid JSON: {e.msg}{cut}", _clip(raw)))
                 continue
+            except (ValueError, RecursionError) as e:  # a number of over 4300 digits; deep nesting
+                why = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(":")[0]
+                src.malformed.append(Malformed(n, f"cannot read this JSON: {why}", _clip(raw)))
+                continue
             if not isinstance(obj, dict):
                 src.malformed.append(
                     Malformed(n, "each line must be a JSON object {...}", _clip(raw))
                 )
                 continue
+            row = {k: _scalar(v) for k, v in obj.items()}
+            if "\\u" in raw and _lone_surrogate(row):
+                src.malformed.append(
+                    Malformed(n, "a \\u escape of half a character (a lone surrogate)", _clip(raw))
+                )
+                continue
             for k in obj:
                 if k not in src.columns:
                     src.columns.append(k)
-            rows.append({k: _scalar(v) for k, v in obj.items()})
+            rows.append(row)
             lines.append(n)
             if len(rows) >= CHUNK_ROWS:
                 yield _rows_chunk(rows, lines)
@@ -310,6 +331,18 @@ def _jsonl_chunks(p: Path, text: IO[str], src: SourceFile, encoding: str) -> Ite
             yield _rows_chunk(rows, lines)
     finally:
         text.close()
+
+
+def _lone_surrogate(row: dict[str, str | None]) -> bool:
+    """Whether a key or value holds half a UTF-16 pair, which is not text (JSON allows it)."""
+    try:
+        for k, v in row.items():
+            k.encode("utf-8")
+            if v is not None:
+                v.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def _rows_chunk(rows: list[dict[str, str | None]], lines: list[int]) -> pa.Table:

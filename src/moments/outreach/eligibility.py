@@ -124,6 +124,10 @@ def parse(source: str, features: Mapping[str, Kind]) -> Rule:
             "check brackets and quotes; combine conditions with 'and' / 'or'",
             e.offset,
         ) from None
+    except RecursionError:  # e.g. thousands of 'not's: Python's parser gives up
+        raise _too_deep() from None
+    if _depth(tree) > MAX_DEPTH:  # the checker and compiler recurse: keep them far from the limit
+        raise _too_deep()
     checker = _Checker(features)
     kind = checker.kind(tree)
     if kind != "bool":
@@ -133,6 +137,27 @@ def parse(source: str, features: Mapping[str, Kind]) -> Rule:
             1,
         )
     return Rule(text, tree, frozenset(checker.needs), frozenset(checker.names))
+
+
+MAX_DEPTH = 64
+
+
+def _too_deep() -> ExpressionError:
+    return ExpressionError(
+        f"the expression is nested more than {MAX_DEPTH} levels deep",
+        "write it more simply, e.g. split it over several offers",
+        1,
+    )
+
+
+def _depth(tree: ast.AST) -> int:
+    """How deeply the tree is nested (walked without recursion)."""
+    deepest, todo = 0, [(tree, 1)]
+    while todo:
+        node, d = todo.pop()
+        deepest = max(deepest, d)
+        todo += [(child, d + 1) for child in ast.iter_child_nodes(node)]
+    return deepest
 
 
 class _Checker:

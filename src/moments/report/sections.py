@@ -287,8 +287,9 @@ def impact(ws: Workspace, opt: Options) -> Section:
         "intervals). An association in the data, not an experiment.",
     )
     df = ws.impact(opt.horizon)
-    neg = df[df["valence"] == "negative"].sort_values("worth_per_year", ascending=False)
-    if "worth_per_year" in neg:
+    neg = df[df["valence"] == "negative"]
+    if "worth_per_year" in neg:  # absent when no moment's revenue effect could be measured
+        neg = neg.sort_values("worth_per_year", ascending=False)
         for r in neg.head(3).itertuples():
             s.findings.append(
                 f"Moving {r.moment} from negative to neutral is worth about "

@@ -132,7 +132,7 @@ def _csv_rows(p: Path) -> Iterator[Row]:
             start = reader.line_num + 1
 
 
-_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")  # surrogateescape'd bytes, or lone surrogates
 
 
 def _jsonl_rows(p: Path) -> Iterator[Row]:
@@ -148,8 +148,15 @@ def _jsonl_rows(p: Path) -> Iterator[Row]:
             except json.JSONDecodeError as e:
                 yield n, None, f"not valid JSON ({e.msg} at column {e.colno})"
                 continue
+            except (ValueError, RecursionError) as e:  # a number of over 4300 digits; deep nesting
+                why = "nested too deeply" if isinstance(e, RecursionError) else str(e).split(":")[0]
+                yield n, None, f"cannot read this JSON ({why})"
+                continue
             if not isinstance(rec, dict):
                 yield n, None, "not a JSON object"
+                continue
+            if b"\\u" in raw and _NOT_UTF8.search(json.dumps(rec, ensure_ascii=False)):
+                yield n, None, "a \\u escape of half a character (a lone surrogate) is not text"
                 continue
             yield n, rec, None
 
@@ -213,7 +220,7 @@ def _validate(rows: Iterable[Row], source: str) -> Turns:
         if not _blank(rec.get("time")):
             try:
                 when = parse_time(rec["time"])
-            except (ValueError, TypeError):
+            except (ValueError, TypeError, OverflowError):  # year 1 at +01:00 is before year 1
                 problems.append(
                     Problem(
                         f"'{rec['time']}' is not a time",

@@ -89,11 +89,11 @@ class _Shared:
 async def get_workspace(request: Request) -> AsyncIterator[moments.Workspace]:
     """The workspace as the caller may see it (their scope); the whole store for the public
     routes (a customer's survey link), which only ever write that customer's answer."""
-    from moments.web.access import PUBLIC, principal_of, rule_for
+    from moments.web.access import PUBLIC, aprincipal_of, rule_for
 
     shared: _Shared = request.app.state.shared
     public = rule_for(request) == PUBLIC
-    principal = None if public else principal_of(request)
+    principal = None if public else await aprincipal_of(request)
     # Wait for the lock on a thread outside the pool that runs the endpoints: when all of that
     # pool's threads waited here, the request holding the lock could never run (a deadlock
     # under ~40 concurrent requests). Shielded, so a client gone away never leaves it held.
@@ -117,13 +117,13 @@ def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
 
-def _cache_identity(scope: dict[str, Any]) -> str | None:
+async def _cache_identity(scope: dict[str, Any]) -> str | None:
     """Who asks, for the response cache: checked like any request (token, session, disabled
     user); ``None`` when nobody valid asks, so the app answers (401, a redirect)."""
-    from moments.web.access import LoginRequired, principal_of
+    from moments.web.access import LoginRequired, aprincipal_of
 
     try:
-        p = principal_of(Request(scope))
+        p = await aprincipal_of(Request(scope))
     except LoginRequired:
         return None
     return f"{p.user_id}|{p.role}|{p.owner_id or ''}|{','.join(p.team)}"
@@ -160,7 +160,7 @@ def create_app(
     ``secure_cookies``: mark cookies Secure (behind HTTPS).
     """
     from moments.access.users import has_users
-    from moments.web import access, admin, api, coaching, frontline, login, pages, survey
+    from moments.web import access, admin, api, coaching, frontline, guard, login, pages, survey
     from moments.web import outreach as outreach_web
 
     app = FastAPI(
@@ -168,7 +168,7 @@ def create_app(
         description="Defining moments of your customer journeys: scorecards, evidence, surveys. "
         "Scripts authenticate with `Authorization: Bearer <token>` (`moments tokens create`).",
         version=moments.__version__,
-        dependencies=[Depends(access.enforce)],
+        dependencies=[Depends(guard.refuse_nul), Depends(access.enforce)],
     )
     default_openapi = app.openapi
 
