@@ -166,7 +166,7 @@ def _comparable(ws: Workspace) -> dict[str, dict[str, Any]]:
     """Every table's fingerprint, less what differs by design (load ids, clock times)."""
     out = {}
     for name in TABLES:
-        if name == "meta":
+        if name in ("meta", "audit"):  # the audit log: ids, clock times and paths of this run
             continue
         fp = fingerprint(ws.store, name)
         out[name] = {

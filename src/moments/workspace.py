@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import ibis
 import pandas as pd
@@ -118,9 +119,24 @@ class Workspace:
     # -- journeys --------------------------------------------------------------------------
     def add_journey(self, path: str | Path) -> JourneyChange:
         """Register (or update) a journey map from its YAML file."""
+        from moments.governance import audit
+
         text = read_text(path)
         try:
-            return register_journey(self.store, text, str(path))
+            with self.store.transaction():  # the journey and its audit entry, or neither
+                change = register_journey(self.store, text, str(path))
+                audit.record(
+                    self.store,
+                    self.principal.user_id,
+                    "journey.add",
+                    change.journey_id,
+                    {
+                        "digest": hashlib.sha256(text.encode()).hexdigest()[:16],
+                        "status": change.status,
+                        "file": str(path),
+                    },
+                )
+            return change
         finally:
             self._journeys = None
             self.generation += 1
@@ -165,10 +181,11 @@ class Workspace:
         delimiter: str | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> LoadReport:
-        """Load a CSV, JSONL or Parquet file of events of one kind; returns what happened."""
+        """Load a CSV, JSONL or Parquet file of events of one kind; returns what happened
+        (recorded in the audit log with the load, in its transaction)."""
         self.generation += 1
         return load_file(
-            self._writer(event_kind(kind).table),
+            self._audited(event_kind(kind).table),
             path,
             kind,
             self.rules(timezone),
@@ -185,7 +202,13 @@ class Workspace:
     ) -> LoadReport:
         """Add events held in memory (Arrow or dicts), validated and de-duplicated like a file."""
         self.generation += 1
-        return load_rows(self._writer(event_kind(kind).table), rows, kind, self.rules(), source)
+        return load_rows(self._audited(event_kind(kind).table), rows, kind, self.rules(), source)
+
+    def _audited(self, table: str) -> Store:
+        """The writer for ``table`` that records each load in the audit log as this principal."""
+        from moments.governance.audit import Audited
+
+        return cast(Store, Audited(self._writer(table), self.principal.user_id))
 
     def events(self, kind: str) -> ibis.Table:
         """The stored events of one kind: interaction, feedback, comment, outcome, case, contact."""
@@ -197,6 +220,43 @@ class Workspace:
 
     def loads(self) -> ibis.Table:
         return self.store.table("loads").order_by("started_at")
+
+    # -- governance --------------------------------------------------------------------------
+    def audit(
+        self,
+        action: str | None = None,
+        actor: str | None = None,
+        since: date | datetime | None = None,
+        limit: int | None = None,
+    ) -> ibis.Table:
+        """The audit log, newest first (admins only): who loaded, changed, exported, erased;
+        ``action`` matches its sub-actions too (``case`` → ``case.closed``)."""
+        from moments.access.roles import require
+        from moments.governance.audit import entries
+
+        require(self.principal, "admin")
+        return entries(self._writer("audit"), action, actor, since, limit)
+
+    def customer_data(self, customer_id: str) -> dict[str, list[dict[str, Any]]]:
+        """Every stored row about one customer, per table, ready for JSON (admins only); the
+        export is recorded in the audit log. Empty when the store holds nothing about them."""
+        from moments.access.roles import require
+        from moments.governance.personal import export_customer
+
+        require(self.principal, "admin")
+        return export_customer(self._writer("audit"), customer_id, self.principal.user_id)
+
+    def erase_customer(self, customer_id: str) -> dict[str, int]:
+        """Erase a customer's personal data, keeping every count (admins only); returns the
+        rows touched per table. See :func:`moments.governance.personal.erase_customer`."""
+        from moments.access.roles import require
+        from moments.governance.personal import erase_customer
+
+        require(self.principal, "admin")
+        try:
+            return erase_customer(self._writer("audit"), customer_id, self.principal.user_id)
+        finally:
+            self.generation += 1
 
     # -- judgement -------------------------------------------------------------------------
     def judge(

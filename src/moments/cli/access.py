@@ -119,7 +119,11 @@ def tokens_create(
 
 
 @tokens_app.command("list")
-def tokens_list(user: Annotated[str | None, typer.Option()] = None, db: DbOpt = None) -> None:
+def tokens_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    db: DbOpt = None,
+) -> None:
+    """API tokens, newest first: whose, what for, made and revoked when (never the secret)."""
     with errors(), open_store(db) as ws:
         rows = tokens_mod.tokens(ws.store, user)
     out.print(render.table(pa.Table.from_pylist(rows) if rows else pa.table({}), "API tokens"))

@@ -19,6 +19,7 @@ from moments.cli.analyse import analyse_app
 from moments.cli.common import DbOpt, check_files, emit, err, errors, open_store, out
 from moments.cli.conversations import conversations_app
 from moments.cli.frontline import card_app, cases_app, playbook_app
+from moments.cli.governance import audit, customer_app
 from moments.cli.importers import import_app
 from moments.cli.mapping import map_app
 from moments.cli.outreach import outreach_app
@@ -52,6 +53,8 @@ app.add_typer(conversations_app, name="conversations")
 app.add_typer(text_app, name="text")
 app.add_typer(users_app, name="users")
 app.add_typer(tokens_app, name="tokens")
+app.add_typer(customer_app, name="customer")
+app.command("audit")(audit)
 app.command("report")(report)
 
 
@@ -109,7 +112,9 @@ def export(
             def step(name: str, rows: int) -> None:
                 bar.update(task, description=f"copying {name}", advance=rows)
 
-            report = export_store(ws.store, to, replace=replace, progress=step)
+            report = export_store(
+                ws.store, to, replace=replace, progress=step, actor=ws.principal.user_id
+            )
     out.print(str(report), highlight=False)
 
 

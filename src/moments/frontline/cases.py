@@ -15,6 +15,7 @@ share whose next judged moment is positive.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +24,7 @@ import ibis
 import pyarrow as pa
 
 from moments.errors import InputError, NotFound
+from moments.governance import audit
 from moments.journey.model import Journey, Moment, duration_hours
 from moments.store.schema import CASE_STATUSES
 from moments.workspace import Workspace
@@ -196,8 +198,10 @@ def record(
     note: str | None = None,
     owner_id: str | None = None,
     at: datetime | None = None,
+    actor: str | None = None,
 ) -> str:
-    """Add an event to an existing case; returns its event id."""
+    """Add an event to an existing case; returns its event id. The change is recorded in the
+    audit log as ``case.<status>`` by ``actor`` (default: the workspace's principal)."""
     if status not in CASE_STATUSES or status == "opened":
         allowed = ", ".join(s for s in CASE_STATUSES if s != "opened")
         raise InputError(f"unknown case status '{status}'", f"use one of: {allowed}")
@@ -208,25 +212,35 @@ def record(
     current = case(ws, case_id)
     at = _utc(at)
     event_id = f"{case_id}:{status}:{at:%Y%m%dT%H%M%S%f}"
-    report = ws.append(
-        "case",
-        [
-            {
-                "event_id": event_id,
-                "case_id": case_id,
-                "customer_id": current["customer_id"],
-                "occurred_at": at,
-                "status": status,
-                "moment_id": current["moment_id"],
-                "owner_id": owner_id,
-                "note": note,
-            }
-        ],
-        source="<case event>",
-    )
-    if report.quarantined:
-        raise InputError(report.problems)
+    row = {
+        "event_id": event_id,
+        "case_id": case_id,
+        "customer_id": current["customer_id"],
+        "occurred_at": at,
+        "status": status,
+        "moment_id": current["moment_id"],
+        "owner_id": owner_id,
+        "note": note,
+    }
+    _append_audited(ws, row, actor, {"owner_id": owner_id} if owner_id else {})
     return event_id
+
+
+def _append_audited(
+    ws: Workspace, row: dict[str, object], actor: str | None, detail: dict[str, object]
+) -> None:
+    """Add one case event and its ``case.<status>`` audit entry, both or neither."""
+    with ws.store.transaction():
+        report = ws.append("case", [row], source="<case event>")
+        if report.quarantined:
+            raise InputError(report.problems)
+        audit.record(
+            ws.store,
+            actor or ws.principal.user_id,
+            f"case.{row['status']}",
+            str(row["case_id"]),
+            {"event_id": row["event_id"], "moment_id": row["moment_id"], **detail},
+        )
 
 
 def open_case(
@@ -236,29 +250,24 @@ def open_case(
     note: str,
     at: datetime | None = None,
     case_id: str | None = None,
+    actor: str | None = None,
 ) -> str:
     """Open a case by hand (an agent at the card) for the moment's owner; returns its id."""
     _, moment = ws.moment(moment_id)
     at = _utc(at)
-    case_id = case_id or f"case-{customer_id}-{moment_id}-{at:%Y%m%dT%H%M%S%f}"
-    report = ws.append(
-        "case",
-        [
-            {
-                "event_id": f"{case_id}:opened",
-                "case_id": case_id,
-                "customer_id": customer_id,
-                "occurred_at": at,
-                "status": "opened",
-                "moment_id": moment_id,
-                "owner_id": moment.owner,
-                "note": note,
-            }
-        ],
-        source="<case event>",
-    )
-    if report.quarantined:
-        raise InputError(report.problems)
+    # not named after the customer: the id is kept in the append-only audit log
+    case_id = case_id or f"case-{moment_id}-{at:%Y%m%dT%H%M%S%f}-{uuid.uuid4().hex[:6]}"
+    row = {
+        "event_id": f"{case_id}:opened",
+        "case_id": case_id,
+        "customer_id": customer_id,
+        "occurred_at": at,
+        "status": "opened",
+        "moment_id": moment_id,
+        "owner_id": moment.owner,
+        "note": note,
+    }
+    _append_audited(ws, row, actor, {"owner_id": moment.owner})
     return case_id
 
 

@@ -310,7 +310,8 @@ def _load_one(
 ) -> LoadReport:
     columns = [c for c in events.column_names if c != LINE]
     src = SourceFile(source, "rows", columns, list(malformed), chunks=iter([events]))
-    return load_source(ws.store, src, kind, ws.rules(timezone))
+    # through the workspace's writer, so the import is in the audit log like any load
+    return load_source(ws._audited(event_kind(kind).table), src, kind, ws.rules(timezone))
 
 
 def bad_rows(ws: Workspace, reports: Sequence[LoadReport]) -> int:

@@ -30,6 +30,8 @@ from moments.store.store import Store, _q
 
 BATCH = 200_000
 KEEP_META = ("schema_version", "created_at")  # the target's own
+# append-only tables: the target keeps its own rows and gains the source's it lacks
+APPEND_ONLY = ("audit",)
 
 
 @dataclass
@@ -79,8 +81,13 @@ def export_store(
     url: str,
     replace: bool = False,
     progress: Callable[[str, int], None] | None = None,
+    actor: str = "",
 ) -> ExportReport:
-    """Copy every table of ``source`` into the store at ``url``; see the module doc."""
+    """Copy every table of ``source`` into the store at ``url``; see the module doc. The
+    export is recorded in the source's audit log as done by ``actor``."""
+    from moments.governance.audit import record
+    from moments.store.store import redact
+
     started = time.perf_counter()
     target = Store.open(url, create=True)
     try:
@@ -101,6 +108,14 @@ def export_store(
         for name in TABLES:
             if name == "meta":
                 continue  # the target keeps its own creation time
+            if name in APPEND_ONLY:
+                lost = _ids(source, name) - _ids(target, name)
+                if lost:
+                    raise StoreError(
+                        f"{len(lost)} row(s) of '{name}' did not reach the target; "
+                        "export again with --replace"
+                    )
+                continue
             want, got = fingerprint(source, name), fingerprint(target, name)
             bad = [k for k in want if not _same(want[k], got.get(k))]
             if bad:
@@ -110,14 +125,27 @@ def export_store(
                     "export again with --replace"
                 )
         report.seconds = time.perf_counter() - started
+        record(source, actor, "export", redact(url), {"rows": report.rows, "replace": replace})
         return report
     finally:
         target.close()
 
 
-def _batches(source: Store, name: str) -> Iterable[pa.RecordBatch]:
-    """A table's rows in Arrow batches, in the schema's column order."""
+def _ids(store: Store, name: str) -> set[str]:
+    col = TABLES[name].names[0]
+    return set(store.table(name)[col].to_pyarrow().to_pylist())
+
+
+def _batches(source: Store, name: str, target: Store | None = None) -> Iterable[pa.RecordBatch]:
+    """A table's rows in Arrow batches, in the schema's column order (of an append-only
+    table, only the rows ``target`` lacks)."""
     t = source.table(name)
+    if target is not None and name in APPEND_ONLY:
+        col = TABLES[name].names[0]
+        have = _ids(target, name)
+        rows = t.select(*TABLES[name].names).to_pyarrow()
+        keep = [v not in have for v in rows[col].to_pylist()]
+        return rows.filter(pa.array(keep, pa.bool_())).to_batches()
     cols = TABLES[name].names
     reader: pa.RecordBatchReader = source.con.to_pyarrow_batches(t.select(*cols), chunk_size=BATCH)
     return reader
@@ -141,9 +169,10 @@ def _copy_arrow(
                 if extra.num_rows:
                     target.append("meta", extra)
                 continue
-            target.clear(name)
+            if name not in APPEND_ONLY:
+                target.clear(name)
             n = 0
-            for batch in _batches(source, name):
+            for batch in _batches(source, name, target):
                 target.append(name, pa.Table.from_batches([batch]))
                 n += batch.num_rows
                 if progress:
@@ -163,6 +192,8 @@ def _copy_postgres(
             if name == "meta":
                 cur.execute("DELETE FROM meta WHERE NOT (key = ANY(%s))", (list(KEEP_META),))
                 batches: Iterable[pa.RecordBatch] = extra.to_batches()
+            elif name in APPEND_ONLY:
+                batches = _batches(source, name, target)
             else:
                 cur.execute(f"DELETE FROM {_q(name)}")
                 batches = _batches(source, name)

@@ -177,6 +177,8 @@ class Store:
                     self.warehouse.register(name, TABLES[name])
                 else:
                     self.con.create_table(name, schema=TABLES[name])
+            if "audit" in missing and self.engine == "postgres":
+                self._pg_append_only("audit")
             if upgrade and self.warehouse is not None:  # Parquet tables have no UPDATE
                 meta = self.table("meta")
                 version = ibis.literal(str(SCHEMA_VERSION))
@@ -201,6 +203,25 @@ class Store:
                         }
                     ),
                 )
+
+    def _pg_append_only(self, name: str) -> None:
+        """PostgreSQL: a trigger that refuses UPDATE, DELETE (of any row) and TRUNCATE of a
+        table, so even a client writing SQL by hand cannot rewrite it (the audit log)."""
+        fn = _q(f"moments_{name}_append_only")
+        with self.con.con.cursor() as cur:
+            cur.execute(
+                f"CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+                "BEGIN RAISE EXCEPTION '% of % refused: the table is append-only', "
+                "TG_OP, TG_TABLE_NAME; END $$"
+            )
+            cur.execute(
+                f"CREATE OR REPLACE TRIGGER {_q(f'{name}_no_change')} BEFORE UPDATE OR DELETE "
+                f"ON {_q(name)} FOR EACH ROW EXECUTE FUNCTION {fn}()"
+            )
+            cur.execute(
+                f"CREATE OR REPLACE TRIGGER {_q(f'{name}_no_truncate')} BEFORE TRUNCATE "
+                f"ON {_q(name)} FOR EACH STATEMENT EXECUTE FUNCTION {fn}()"
+            )
 
     # -- access ----------------------------------------------------------------------------
     def table(self, name: str) -> ibis.Table:
@@ -231,12 +252,17 @@ class Store:
         self.con.insert(name, obj)
 
     def replace(self, name: str, obj: ibis.Table) -> None:
-        """Replace a derived table's rows (inside the caller's transaction)."""
+        """Replace a table's rows (inside the caller's transaction); ``obj`` may read the table
+        itself (it is computed before the table is cleared)."""
         if self.warehouse is not None:
             self._spark_overwrite(name, obj)
             return
-        self.clear(name)
-        self.append(name, obj)
+        kept = self.materialize(obj)
+        try:
+            self.clear(name)
+            self.append(name, kept)
+        finally:
+            self.drop_temp(kept)
 
     def clear(self, name: str) -> None:
         """Remove every row of a table (inside the caller's transaction)."""

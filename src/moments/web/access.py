@@ -16,6 +16,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+import anyio
 from fastapi import Request
 
 from moments.access import tokens as tokens_mod
@@ -151,6 +152,20 @@ def principal_of(request: Request) -> Principal:
     raise LoginRequired("log in to see this")
 
 
+# threads that look callers up in the store wait for its lock there, never on the event loop
+_LOOKUPS = anyio.CapacityLimiter(64)
+
+
+async def aprincipal_of(request: Request) -> Principal:
+    """:func:`principal_of` for async code: the store lookup (which waits for the store's
+    lock while another request runs a query) happens on a worker thread, so the server keeps
+    answering meanwhile."""
+    found: Principal | None = getattr(request.state, "principal", None)
+    if found is not None or not request.app.state.shared.auth:
+        return found or principal_of(request)
+    return await anyio.to_thread.run_sync(principal_of, request, limiter=_LOOKUPS)
+
+
 def _new_csrf(request: Request) -> str:
     token = secrets.token_urlsafe(24)
     request.state.set_csrf_cookie = token
@@ -167,7 +182,7 @@ async def enforce(request: Request) -> None:
         )
     if rule == PUBLIC:
         return
-    principal = principal_of(request)
+    principal = await aprincipal_of(request)
     for permission in rule:
         require(principal, permission)
     if request.method not in ("GET", "HEAD", "OPTIONS"):

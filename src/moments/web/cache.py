@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 Scope = dict[str, Any]
@@ -27,7 +27,7 @@ class ResponseCache:
         self,
         app: Any,
         generation: Callable[[], int],
-        identity: Callable[[Scope], str | None] = lambda scope: "",
+        identity: Callable[[Scope], Awaitable[str | None]] | None = None,
     ) -> None:
         self.app = app
         self.generation = generation
@@ -51,7 +51,7 @@ class ResponseCache:
         if not self._cacheable(scope):
             await self.app(scope, receive, send)
             return
-        who = self.identity(scope)
+        who = "" if self.identity is None else await self.identity(scope)
         if who is None:
             await self.app(scope, receive, send)
             return
