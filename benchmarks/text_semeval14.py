@@ -11,6 +11,9 @@ scored, never used to choose anything.
 
     python benchmarks/text_semeval14.py                    # default backend (linear)
     python benchmarks/text_semeval14.py --backend minilm   # the optional extra
+    python benchmarks/text_semeval14.py --backend minilm-ft  # fine-tuned MiniLM (slow on a CPU;
+        # its epochs/threshold come from benchmarks/text_finetune_select.py, a held-out part
+        # of train: --cv would fine-tune five more times)
     python benchmarks/text_semeval14.py --cv               # + 5-fold CV on train only
 """
 

