@@ -198,11 +198,20 @@ class Workspace:
         )
 
     def append(
-        self, kind: str, rows: pa.Table | Sequence[Mapping[str, Any]], source: str = "<rows>"
+        self,
+        kind: str,
+        rows: pa.Table | Sequence[Mapping[str, Any]],
+        source: str = "<rows>",
+        *,
+        audit: bool = True,
     ) -> LoadReport:
-        """Add events held in memory (Arrow or dicts), validated and de-duplicated like a file."""
+        """Add events held in memory (Arrow or dicts), validated and de-duplicated like a file;
+        recorded in the audit log as a load unless ``audit=False`` (a caller that records its
+        own, more telling entry in the same transaction, such as a case's change)."""
         self.generation += 1
-        return load_rows(self._audited(event_kind(kind).table), rows, kind, self.rules(), source)
+        table = event_kind(kind).table
+        writer = self._audited(table) if audit else self._writer(table)
+        return load_rows(writer, rows, kind, self.rules(), source)
 
     def _audited(self, table: str) -> Store:
         """The writer for ``table`` that records each load in the audit log as this principal."""

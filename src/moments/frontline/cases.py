@@ -231,7 +231,7 @@ def _append_audited(
 ) -> None:
     """Add one case event and its ``case.<status>`` audit entry, both or neither."""
     with ws.store.transaction():
-        report = ws.append("case", [row], source="<case event>")
+        report = ws.append("case", [row], source="<case event>", audit=False)  # entry below
         if report.quarantined:
             raise InputError(report.problems)
         audit.record(
