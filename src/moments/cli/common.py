@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +57,19 @@ def errors() -> Iterator[None]:
     except MomentsError as e:
         err.print(f"[bold red]Error:[/] {e}", highlight=False)
         raise typer.Exit(1) from None
+
+
+def when_option(text: str | None, name: str) -> datetime | None:
+    """A ``--NAME`` date or time option as a UTC-aware datetime (a date alone: its midnight)."""
+    if text is None:
+        return None
+    try:
+        d = datetime.fromisoformat(text)
+    except ValueError:
+        raise InputError(
+            f"--{name} '{text}' is not a date", "write an ISO date or time, e.g. 2026-03-01"
+        ) from None
+    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def open_store(db: str | None, create: bool = False) -> moments.Workspace:

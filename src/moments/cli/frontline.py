@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -13,7 +12,7 @@ import pyarrow as pa
 import typer
 
 from moments.cli import render
-from moments.cli.common import DbOpt, check_files, emit, errors, open_store, out
+from moments.cli.common import DbOpt, check_files, emit, errors, open_store, out, when_option
 from moments.errors import InputError
 from moments.frontline import card as card_mod
 from moments.frontline import cases as cases_mod
@@ -45,18 +44,6 @@ cases_app = typer.Typer(
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON instead of tables.")]
 OutOpt = Annotated[Path | None, typer.Option("--out", "-o", help=".csv or .parquet")]
-
-
-def _when(text: str | None, name: str) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        d = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--{name} '{text}' is not a date", "write an ISO date, e.g. 2026-03-01"
-        ) from None
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 # -- card --------------------------------------------------------------------------------------
@@ -211,7 +198,7 @@ def cases_open(
     """Open a case for every negative judgement on a key moment (importance ≥ 4 or a
     differentiator) that has none yet, for the moment's owner; running it again opens none."""
     with errors(), open_store(db) as ws:
-        run = cases_mod.open_cases(ws, since=_when(since, "since"))
+        run = cases_mod.open_cases(ws, since=when_option(since, "since"))
     out.print(str(run), highlight=False)
 
 

@@ -5,33 +5,20 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from moments.cli import render
-from moments.cli.common import DbOpt, errors, open_store, out
-from moments.errors import InputError, NotFound
+from moments.cli.common import DbOpt, errors, open_store, out, when_option
+from moments.errors import NotFound
 from moments.governance.audit import ACTIONS
 
 customer_app = typer.Typer(
     help="A customer's personal data on request: export it, or erase it (counts are kept).",
     no_args_is_help=True,
 )
-
-
-def _since(text: str | None) -> datetime | None:
-    if text is None:
-        return None
-    try:
-        d = datetime.fromisoformat(text)
-    except ValueError:
-        raise InputError(
-            f"--since '{text}' is not a date", "write an ISO date or time, e.g. 2026-03-01"
-        ) from None
-    return d if d.tzinfo else d.replace(tzinfo=UTC)
 
 
 def audit(
@@ -50,7 +37,7 @@ def audit(
     """The audit log, newest first: who loaded which file, changed a journey, moved a case,
     exported data or erased a customer."""
     with errors(), open_store(db) as ws:
-        rows = ws.audit(action, actor, _since(since), limit).to_pyarrow()
+        rows = ws.audit(action, actor, when_option(since, "since"), limit).to_pyarrow()
     if as_json:
         for r in rows.to_pylist():
             r["at"] = r["at"].isoformat()
