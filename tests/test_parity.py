@@ -31,6 +31,7 @@ from moments.access.roles import Principal
 from moments.cli.app import app
 from moments.demo.build import KINDS
 from moments.demo.generator import generate
+from moments.judge import engine as judge_engine
 from moments.store.export import export_store, fingerprint
 from moments.store.schema import TABLES
 from moments.workspace import Workspace
@@ -222,6 +223,7 @@ def test_loading_and_judging_give_the_same_store_on_every_engine(
     demo_files: dict[str, dict[str, Path]],
     request: pytest.FixtureRequest,
     tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     files = demo_files[fmt]
     with moments.open(tmp_path / "d.duckdb") as duck:
@@ -237,6 +239,11 @@ def test_loading_and_judging_give_the_same_store_on_every_engine(
             pg.quarantine().select("line", "field", "reason").to_pyarrow().to_pylist(), key=str
         )
         again = pg.load(files["interaction"], "interaction")
+        # a large store is judged part by part (the answers resolved once for every part)
+        monkeypatch.setattr(judge_engine, "PART_SIZE", 1_500)
+        pg.judge()
+        in_parts = _comparable(pg)["judgements"]
+    assert in_parts == pytest.approx(want["judgements"])
     strip = [r.split(": ", 1)[1] for r in want_reports]
     assert [r.split(": ", 1)[1] for r in got_reports] == strip
     assert again.added == 0 and again.duplicates == again.rows_read

@@ -48,10 +48,12 @@ class JudgeReport:
         return f"{self.lived} lived moments judged (by source: {src}; by valence: {val})"
 
 
-def lived_moments(store: Store) -> ibis.Table:
-    """Every lived moment: each interaction, plus each answer not tied to a stored interaction."""
+def lived_moments(store: Store, answered: ibis.Table | None = None) -> ibis.Table:
+    """Every lived moment: each interaction, plus each answer not tied to a stored interaction.
+
+    ``answered``: :func:`answers` already computed (a large judgement works it out once)."""
     i = store.table("interactions")
-    f = store.table("feedback")
+    a = answers(store) if answered is None else answered
     from_i = i.select(
         lived_id=i.event_id,
         customer_id=i.customer_id,
@@ -61,9 +63,9 @@ def lived_moments(store: Store) -> ibis.Table:
         employee_id=i.employee_id,
         location_id=i.location_id,
     )
-    orphan = f.anti_join(i, f.interaction_id == i.event_id)
+    orphan = a.filter(a.orphan)
     from_f = orphan.select(
-        lived_id=orphan.event_id,
+        lived_id=orphan.lived_id,
         customer_id=orphan.customer_id,
         moment_id=orphan.moment_id,
         occurred_at=orphan.occurred_at,
@@ -76,11 +78,12 @@ def lived_moments(store: Store) -> ibis.Table:
 
 def answers(store: Store) -> ibis.Table:
     """Survey answers with the ``lived_id`` they judge: their interaction when it is stored,
-    else the answer itself (as :func:`lived_moments` counts it)."""
+    else the answer itself (``orphan``: a lived moment of its own, see :func:`lived_moments`)."""
     f = store.table("feedback")
     i = store.table("interactions").select(_stored="event_id")
     j = f.left_join(i, f.interaction_id == i._stored)
-    return j.mutate(lived_id=ibis.ifelse(j._stored.notnull(), j.interaction_id, j.event_id)).drop(
+    orphan = j._stored.isnull()
+    return j.mutate(lived_id=ibis.ifelse(orphan, j.event_id, j.interaction_id), orphan=orphan).drop(
         "_stored"
     )
 
@@ -97,12 +100,17 @@ def in_part(key: ibis.StringValue, part: tuple[int, int] | None) -> ibis.Boolean
     return (key.hash() % k).abs() == i
 
 
-def words(store: Store, sep: str = "\n", part: tuple[int, int] | None = None) -> ibis.Table:
+def words(
+    store: Store,
+    sep: str = "\n",
+    part: tuple[int, int] | None = None,
+    answered: ibis.Table | None = None,
+) -> ibis.Table:
     """The words about each lived moment (lived_id, text, said_at): comments on interactions
     and survey-answer comments, several texts about one moment joined with ``sep``."""
     c = store.table("comments")
     c = c.filter(c.interaction_id.notnull())
-    f = answers(store)
+    f = answers(store) if answered is None else answered
     f = f.filter(f.comment.notnull())
     both = ibis.union(
         c.select(lived_id=c.interaction_id, text=c.text, said_at=c.occurred_at),
@@ -123,9 +131,14 @@ def words(store: Store, sep: str = "\n", part: tuple[int, int] | None = None) ->
     )
 
 
-def _texts(store: Store, pending: ibis.Table, part: tuple[int, int] | None = None) -> ibis.Table:
+def _texts(
+    store: Store,
+    pending: ibis.Table,
+    part: tuple[int, int] | None = None,
+    answered: ibis.Table | None = None,
+) -> ibis.Table:
     """Words about lived moments still without a verdict."""
-    j = pending.join(words(store, part=part), "lived_id")
+    j = pending.join(words(store, part=part, answered=answered), "lived_id")
     return j.select("lived_id", "moment_id", "text")
 
 
@@ -135,8 +148,9 @@ def _text_valence(
     judge: TextJudge,
     progress: Callable[[int], None] | None,
     part: tuple[int, int] | None = None,
+    answered: ibis.Table | None = None,
 ) -> pa.Table:
-    rows = _texts(store, pending, part).order_by("lived_id").to_pyarrow().to_pylist()
+    rows = _texts(store, pending, part, answered).order_by("lived_id").to_pyarrow().to_pylist()
     items = [TextItem(r["lived_id"], r["moment_id"], r["text"]) for r in rows]
     out: list[dict[str, object]] = []
     for start in range(0, len(items), TEXT_BATCH):
@@ -165,16 +179,18 @@ def judgements_expr(
     progress: Callable[[int], None] | None = None,
     lived_ids: Sequence[str] | None = None,
     part: tuple[int, int] | None = None,
+    answered: ibis.Table | None = None,
 ) -> ibis.Table:
     """The judgements table as an expression (materialised by :func:`judge`); with ``part``
-    (i, k), only the lived moments of hash partition i of k."""
-    lived = lived_moments(store)
+    (i, k), only the lived moments of hash partition i of k. ``answered``: :func:`answers`
+    already computed, so that no part joins the answers to every interaction again."""
+    ans = answers(store) if answered is None else answered
+    lived = lived_moments(store, ans)
     lived = lived.filter(in_part(lived.lived_id, part))
     if lived_ids is not None:
         lived = lived.filter(lived.lived_id.isin(list(lived_ids) or [""]))
     standards = standard_table(journeys)
     surveys = survey_table(journeys)
-    ans = answers(store)
     measures = store.table("measures")
     # the partition is applied to each input, so no step holds more than its part
     sv = survey_valence(lived, ans.filter(in_part(ans.lived_id, part)), surveys)
@@ -185,7 +201,7 @@ def judgements_expr(
         pending = j.filter(j.s_valence.isnull() & j.r_valence.isnull()).select(
             "lived_id", "moment_id"
         )
-        tv = ibis.memtable(_text_valence(store, pending, text_judge, progress, part))
+        tv = ibis.memtable(_text_valence(store, pending, text_judge, progress, part, ans))
     else:
         tv = memtable([], TEXT_VERDICTS)
     j = j.left_join(tv, "lived_id").drop("lived_id_right")
@@ -195,7 +211,7 @@ def judgements_expr(
     has_standard = j.moment_id.isin(standards.r_moment)
     # a join, not IN (subquery): PostgreSQL runs a large IN as a nested scan per row
     texted = (
-        _texts(store, lived.select("lived_id", "moment_id"), part)
+        _texts(store, lived.select("lived_id", "moment_id"), part, ans)
         .select(w_lived="lived_id")
         .distinct()
     )
@@ -266,12 +282,19 @@ def judge(
         parts = max(1, -(-lived // PART_SIZE))
         with store.transaction():
             store.clear("judgements")
-            for i in range(parts):
-                part = (i, parts) if parts > 1 else None
-                store.append(
-                    "judgements",
-                    judgements_expr(store, journeys, text_judge, progress=progress, part=part),
-                )
+            # every part needs the answers' lived moments: join the answers to the
+            # interactions once, not once per part (each join reads every interaction)
+            answered = store.materialize(answers(store)) if parts > 1 else None
+            try:
+                for i in range(parts):
+                    part = (i, parts) if parts > 1 else None
+                    expr = judgements_expr(
+                        store, journeys, text_judge, progress=progress, part=part, answered=answered
+                    )
+                    store.append("judgements", expr)
+            finally:
+                if answered is not None:
+                    store.drop_temp(answered)
         store.analyze("judgements")
         t = store.table("judgements")
     else:
