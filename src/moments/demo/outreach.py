@@ -18,6 +18,11 @@ def _ts(values: np.ndarray) -> pa.Array:
     return pa.array(pd.to_datetime(values, utc=True), pa.timestamp("us", tz="UTC"))
 
 
+def _append(ws: Workspace, kind: str, rows: pa.Table, source: str) -> int:
+    """Events added (a small demo may have none of a kind: nothing to load then)."""
+    return ws.append(kind, rows, source).added if rows.num_rows else 0
+
+
 def add_outreach_history(ws: Workspace, seed: int = 7) -> dict[str, int]:
     """Append consents, contacts and cases to a judged demo store; returns rows added by kind.
 
@@ -62,7 +67,7 @@ def add_outreach_history(ws: Workspace, seed: int = 7) -> dict[str, int]:
             "status": cons["status"],
         }
     )
-    added["consent"] = ws.append("consent", table, "demo consents").added
+    added["consent"] = _append(ws, "consent", table, "demo consents")
 
     k = n // 2
     who = customers[rng.integers(0, n, k)]
@@ -97,7 +102,7 @@ def add_outreach_history(ws: Workspace, seed: int = 7) -> dict[str, int]:
             "employee_id": [None] * (k + len(w_in)),
         }
     )
-    added["contact"] = ws.append("contact", contacts, "demo contacts").added
+    added["contact"] = _append(ws, "contact", contacts, "demo contacts")
 
     j = ws.judgements()
     since = end_at - timedelta(days=21)
@@ -134,5 +139,5 @@ def add_outreach_history(ws: Workspace, seed: int = 7) -> dict[str, int]:
             "moment_id": events["moment_id"].astype(str),
         }
     )
-    added["case"] = ws.append("case", cases, "demo cases").added
+    added["case"] = _append(ws, "case", cases, "demo cases")
     return added
