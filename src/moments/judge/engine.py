@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from itertools import pairwise
 
 import ibis
 import ibis.expr.datatypes as dt
@@ -89,21 +90,53 @@ def answers(store: Store) -> ibis.Table:
 
 
 PART_SIZE = 2_000_000  # lived moments judged at once
+SAMPLE_PER_PART = 200  # keys sampled per part to place the parts' bounds
 _KEY = 13  # the sort key's length with its separator: 12 digits of epoch seconds, then '|'
 
+Part = tuple[str | None, str | None]
+"""A range of lived_ids: from the first (inclusive) to the second (exclusive); None: open."""
 
-def in_part(key: ibis.StringValue, part: tuple[int, int] | None) -> ibis.BooleanValue:
-    """Whether ``key`` falls in part ``i`` of ``k`` (a hash partition; None: every key)."""
-    if part is None:
-        return ibis.literal(True)
-    i, k = part
-    return (key.hash() % k).abs() == i
+
+def in_part(key: ibis.StringValue, part: Part | None) -> ibis.BooleanValue:
+    """Whether ``key`` falls in ``part`` (None: every key).
+
+    A range, not a hash: the engines test it while they read a table (DuckDB, Parquet) and
+    fetch nothing else for the rows outside, so a part costs a scan of one column."""
+    lo, hi = part or (None, None)
+    if lo is not None and hi is not None:
+        return (key >= lo) & (key < hi)
+    if lo is not None:
+        return key >= lo
+    if hi is not None:
+        return key < hi
+    return ibis.literal(True)
+
+
+def key_ranges(keys: ibis.Table, rows: int, size: int = PART_SIZE) -> list[Part | None]:
+    """Ranges of ``keys.key`` holding about ``size`` of ``rows`` keys each, from a sample.
+
+    The bounds are sorted by the engine itself, so the ranges follow its collation: every key
+    falls in exactly one range, whatever its characters."""
+    wanted = -(-rows // size)
+    if wanted <= 1:
+        return [None]
+    every = max(1, rows // (SAMPLE_PER_PART * wanted))
+    k = keys.key
+    sample = keys.filter((k.hash() % every) == 0) if every > 1 else keys
+    got = sample.select("key").order_by("key").to_pyarrow()["key"].to_pylist()
+    bounds: list[str] = []
+    for i in range(1, wanted):
+        b = got[i * len(got) // wanted] if got else None
+        if b is not None and (not bounds or b != bounds[-1]):
+            bounds.append(b)
+    edges = [None, *bounds, None]
+    return list(pairwise(edges)) if bounds else [None]
 
 
 def words(
     store: Store,
     sep: str = "\n",
-    part: tuple[int, int] | None = None,
+    part: Part | None = None,
     answered: ibis.Table | None = None,
 ) -> ibis.Table:
     """The words about each lived moment (lived_id, text, said_at): comments on interactions
@@ -134,7 +167,7 @@ def words(
 def _texts(
     store: Store,
     pending: ibis.Table,
-    part: tuple[int, int] | None = None,
+    part: Part | None = None,
     answered: ibis.Table | None = None,
 ) -> ibis.Table:
     """Words about lived moments still without a verdict."""
@@ -147,7 +180,7 @@ def _text_valence(
     pending: ibis.Table,
     judge: TextJudge,
     progress: Callable[[int], None] | None,
-    part: tuple[int, int] | None = None,
+    part: Part | None = None,
     answered: ibis.Table | None = None,
 ) -> pa.Table:
     rows = _texts(store, pending, part, answered).order_by("lived_id").to_pyarrow().to_pylist()
@@ -178,11 +211,11 @@ def judgements_expr(
     judged_at: datetime | None = None,
     progress: Callable[[int], None] | None = None,
     lived_ids: Sequence[str] | None = None,
-    part: tuple[int, int] | None = None,
+    part: Part | None = None,
     answered: ibis.Table | None = None,
 ) -> ibis.Table:
-    """The judgements table as an expression (materialised by :func:`judge`); with ``part``
-    (i, k), only the lived moments of hash partition i of k. ``answered``: :func:`answers`
+    """The judgements table as an expression (materialised by :func:`judge`); with ``part``,
+    only the lived moments whose lived_id is in that range. ``answered``: :func:`answers`
     already computed, so that no part joins the answers to every interaction again."""
     ans = answers(store) if answered is None else answered
     lived = lived_moments(store, ans)
@@ -275,19 +308,18 @@ def judge(
     (e.g. the moment a survey answer just arrived for). Returns counts by source and valence
     of the judgements recomputed."""
     if lived_ids is None:
-        # a large store is judged part by part (hash partitions of the lived moments): the
-        # steps that hold whole groups in memory then hold one part at a time
-        # interactions plus answers bound the lived moments from above: enough to size parts
+        # a large store is judged part by part (ranges of lived_ids): the steps that hold
+        # whole groups in memory then hold one part at a time. Interactions plus answers
+        # bound the lived moments from above: enough to size the parts.
         lived = store.count("interactions") + store.count("feedback")
-        parts = max(1, -(-lived // PART_SIZE))
         with store.transaction():
             store.clear("judgements")
             # every part needs the answers' lived moments: join the answers to the
             # interactions once, not once per part (each join reads every interaction)
-            answered = store.materialize(answers(store)) if parts > 1 else None
+            answered = store.materialize(answers(store)) if lived > PART_SIZE else None
             try:
-                for i in range(parts):
-                    part = (i, parts) if parts > 1 else None
+                keys = lived_moments(store, answered).select(key="lived_id")
+                for part in key_ranges(keys, lived):
                     expr = judgements_expr(
                         store, journeys, text_judge, progress=progress, part=part, answered=answered
                     )
