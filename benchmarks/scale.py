@@ -246,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"DuckDB scorecard at {int(r['lived']):,}: {r['scorecard']:.2f} s; its core in "
                   f"raw SQL {r['raw SQL scorecard']:.2f} s (library × "
                   f"{r['scorecard'] / r['raw SQL scorecard']:.1f})")  # fmt: skip
-            if lived >= 10_000_000:
+            if 5_000_000 <= lived < 50_000_000:  # the target is stated for 10 M
                 ok = r["peak"] < 4 * 2**30
                 print(f"DuckDB peak at {int(r['lived']):,}: {gib(r['peak'])} — target < 4 GiB: "
                       f"{'PASS' if ok else 'FAIL'}")  # fmt: skip
