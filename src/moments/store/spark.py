@@ -34,6 +34,7 @@ import pyarrow.parquet as pq
 from moments.errors import StoreError
 
 LOCK = ".moments.lock"
+STAGING = ".staging"  # files behind temporary views, removed with them
 _SPARK_TYPES = {
     dt.String: "STRING",
     dt.Int64: "BIGINT",
@@ -125,6 +126,7 @@ class Warehouse:
         self.database = database_name(root)
         self._lock_depth = 0
         self._trash: Path | None = None
+        self._staged: dict[str, Path] = {}  # temporary view -> the folder of its files
 
     def attach(self, tables: dict[str, ibis.Schema], create: bool) -> None:
         """Make the warehouse's tables known to this session; create missing ones if asked."""
@@ -243,14 +245,27 @@ class Warehouse:
     def stage(self, chunks: Iterable[pa.Table]) -> tuple[str, Any]:
         """A temporary view over Arrow chunks whose columns may differ (missing ones: null).
         Every column is text except integers (the line numbers), as in the other engines'
-        staging tables, so values are validated the same way whatever the file's types."""
-        frames = [self.spark.createDataFrame(_as_text(c)) for c in chunks if c.num_columns]
-        if not frames:
-            frames = [self.spark.createDataFrame(pa.table({"_line": pa.array([], pa.int64())}))]
-        df = frames[0]
-        for f in frames[1:]:
-            df = df.unionByName(f, allowMissingColumns=True)
-        return self.keep(df)
+        staging tables, so values are validated the same way whatever the file's types.
+
+        The chunks are written as Parquet files under the warehouse's ``.staging`` folder,
+        which Spark reads (a cluster's workers see that folder too); rows never travel inside
+        Spark's task messages, which ran the driver out of memory on files of a million rows.
+        The files go with the view (:meth:`drop_view`)."""
+        name = f"_moments_tmp_{uuid.uuid4().hex[:12]}"
+        folder = self.root / STAGING / name
+        folder.mkdir(parents=True)
+        self._staged[name] = folder
+        written = 0
+        for chunk in chunks:
+            if chunk.num_columns:
+                pq.write_table(_as_text(chunk), folder / f"part-{written:05d}.parquet")
+                written += 1
+        if written:
+            df = self.spark.read.option("mergeSchema", "true").parquet(str(folder))
+        else:
+            df = self.spark.createDataFrame(pa.table({"_line": pa.array([], pa.int64())}))
+        df.createOrReplaceTempView(name)
+        return name, df
 
     def keep(self, df: Any) -> tuple[str, Any]:
         """Compute a DataFrame once and register it as a temporary view."""
@@ -261,6 +276,9 @@ class Warehouse:
 
     def drop_view(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
+        folder = self._staged.pop(name, None)
+        if folder is not None:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _as_text(chunk: pa.Table) -> pa.Table:
