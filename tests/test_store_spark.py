@@ -81,3 +81,33 @@ def test_another_process_finds_the_tables_in_the_warehouse(spark_root: Path) -> 
     assert done.returncode == 0, done.stderr[-2000:]
     info = json.loads(done.stdout[done.stdout.index("{") :])
     assert info["engine"] == "spark" and info["tables"]["interactions"] == 3
+
+
+def test_staged_rows_are_files_that_go_with_their_view(spark_root: Path) -> None:
+    """Loads stage rows as Parquet under .staging (not in Spark's task messages); the files
+    are removed with the view, and a killed process's leftovers a day later."""
+    import os
+    import time
+
+    from moments.store.spark import STAGING
+
+    root = spark_root / "staging"
+    chunks = [pa.table({"_line": [1, 2], "a": ["x", "y"]}), pa.table({"_line": [3], "b": [7.5]})]
+    with Store.open(spark_url(spark_root, "staging")) as store:
+        with store.staged_chunks(chunks) as t:
+            assert len(list((root / STAGING).glob("*/*.parquet"))) == 2
+            rows = sorted(t.to_pyarrow().to_pylist(), key=lambda r: r["_line"])
+        assert rows == [
+            {"_line": 1, "a": "x", "b": None},
+            {"_line": 2, "a": "y", "b": None},
+            {"_line": 3, "a": None, "b": "7.5"},  # every column but the line is text
+        ]
+        assert not list((root / STAGING).iterdir())
+    old, fresh = root / STAGING / "_moments_tmp_old", root / STAGING / "_moments_tmp_fresh"
+    for folder in (old, fresh):
+        folder.mkdir()
+        (folder / "part-00000.parquet").write_bytes(b"left by a killed load")
+    a_day_ago = time.time() - 2 * 86_400
+    os.utime(old, (a_day_ago, a_day_ago))
+    Store.open(spark_url(spark_root, "staging")).close()
+    assert not old.exists() and fresh.exists()

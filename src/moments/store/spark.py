@@ -20,6 +20,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -35,6 +36,7 @@ from moments.errors import StoreError
 
 LOCK = ".moments.lock"
 STAGING = ".staging"  # files behind temporary views, removed with them
+STALE_STAGING_S = 86_400.0
 _SPARK_TYPES = {
     dt.String: "STRING",
     dt.Int64: "BIGINT",
@@ -142,12 +144,25 @@ class Warehouse:
         loc = str(self.root).replace("'", "\\'")
         self.spark.sql(f"CREATE DATABASE IF NOT EXISTS {self.database} LOCATION '{loc}'")
         self.spark.catalog.setCurrentDatabase(self.database)
+        self._sweep_staging()
         known = {t.name for t in self.spark.catalog.listTables(self.database)}
         for name, schema in tables.items():
             folder = self.root / name
             if name in known or not folder.is_dir():
                 continue
             self.register(name, schema)
+
+    def _sweep_staging(self, older_than_s: float = STALE_STAGING_S) -> None:
+        """Remove staged files that a killed process left behind (a day old: no load of this
+        process or another one takes that long)."""
+        staging = self.root / STAGING
+        if not staging.is_dir():
+            return
+        cutoff = time.time() - older_than_s
+        for folder in staging.iterdir():
+            with contextlib.suppress(OSError):
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
 
     def register(self, name: str, schema: ibis.Schema) -> None:
         folder = self.root / name
