@@ -182,3 +182,12 @@ def test_on_postgresql_the_log_cannot_be_rewritten_and_erasure_is_logged(
             with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
                 con.execute(sql)
         assert con.execute("SELECT count(*) FROM audit").fetchone() == (n,)
+        # a store made before the trigger existed (or one dropped by hand) gets it back on open
+        con.execute("DROP TRIGGER audit_no_change ON audit")
+        con.execute("DROP TRIGGER audit_no_truncate ON audit")
+        con.execute("UPDATE audit SET actor = actor")  # nothing stops it now
+    moments.open(url, create=False).close()
+    with psycopg.connect(url, autocommit=True) as con:
+        for sql in ("UPDATE audit SET actor = 'mallory'", "TRUNCATE audit"):
+            with pytest.raises(psycopg.errors.RaiseException, match="append-only"):
+                con.execute(sql)

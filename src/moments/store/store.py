@@ -166,6 +166,8 @@ class Store:
                     f"{SCHEMA_VERSION}; use a matching version of moments or export and re-load"
                 )
         missing = [name for name in TABLES if name not in existing]
+        if self.engine == "postgres" and "audit" in existing:
+            self._pg_keep_append_only("audit")
         if not missing and not upgrade:
             return
         # PostgreSQL: each statement commits by itself; a creation cut short is finished by the
@@ -203,6 +205,23 @@ class Store:
                         }
                     ),
                 )
+
+    def _pg_keep_append_only(self, name: str) -> None:
+        """Put back the append-only trigger of a table that lacks it (a store made before the
+        trigger existed, or a trigger dropped by hand). Only the table's owner may: for anyone
+        else the store opens as it is, and the owner's next open puts it back."""
+        import psycopg
+
+        with self.con.con.cursor() as cur:
+            cur.execute(
+                "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgname = %s",
+                (name, f"{name}_no_change"),
+            )
+            row = cur.fetchone()
+        if row is not None and row[0]:
+            return
+        with contextlib.suppress(psycopg.errors.InsufficientPrivilege):
+            self._pg_append_only(name)
 
     def _pg_append_only(self, name: str) -> None:
         """PostgreSQL: a trigger that refuses UPDATE, DELETE (of any row) and TRUNCATE of a
