@@ -79,8 +79,15 @@ def test_negatives_on_key_moments_open_one_case_each_and_only_once(
     assert s["c1"]["case_id"] == "case-i1" and s["c1"]["owner_id"] == "store-ops"
     assert s["c2"]["owner_id"] == "stylists" and s["c5"]["moment_id"] == "styling-advice"
     assert all(r["open"] and r["status"] == "opened" and r["opened_at"] == T0 for r in s.values())
+    # each case is in the audit log as itself, not as one load of four case events
+    log = scenario.audit("case").to_pyarrow().to_pylist()
+    assert sorted(e["target"] for e in log) == sorted(r["case_id"] for r in s.values())
+    assert {e["action"] for e in log} == {"case.opened"}
+    assert not [e for e in scenario.audit("load").to_pyarrow().to_pylist()
+                if e["target"] == "<closed loop>"]  # fmt: skip
     again = cases.open_cases(scenario, now=T0 + timedelta(hours=1))
     assert (again.opened, again.already) == (0, 4)
+    assert scenario.audit("case").count().to_pyarrow().as_py() == 4  # nothing opened again
     assert scenario.events("case").count().to_pyarrow().as_py() == 4
     since = cases.open_cases(scenario, since=at(2), now=T0)
     assert (since.opened, since.already) == (0, 0)

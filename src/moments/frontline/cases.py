@@ -121,9 +121,28 @@ def open_cases(
         for r in rows
     ]
     if events:
-        report = ws.append("case", events, source="<closed loop>")
-        if report.quarantined:
-            raise InputError(report.problems)
+        # each case is logged as itself (case.opened), with its event, both or neither
+        with ws.store.transaction():
+            report = ws.append("case", events, source="<closed loop>", audit=False)
+            if report.quarantined:
+                raise InputError(report.problems)
+            audit.record_many(
+                ws.store,
+                ws.principal.user_id,
+                [
+                    (
+                        "case.opened",
+                        str(e["case_id"]),
+                        {
+                            "event_id": e["event_id"],
+                            "moment_id": e["moment_id"],
+                            "owner_id": e["owner_id"],
+                            "by": "closed loop",
+                        },
+                    )
+                    for e in events
+                ],
+            )
     return CaseRun(len(events), total - len(events), sorted(keys))
 
 

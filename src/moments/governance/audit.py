@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -61,19 +61,34 @@ def record(
     detail: Mapping[str, Any] | None = None,
 ) -> str:
     """Append one entry (inside the caller's transaction, if any); returns its id."""
-    if not _ACTION.match(action):
-        raise ValueError(f"audit action {action!r} is not a dotted lower-case name")
-    audit_id = uuid.uuid4().hex
-    row = {
-        "audit_id": audit_id,
-        "at": datetime.now(UTC),
-        "actor": actor or default_actor(),
-        "action": action,
-        "target": target,
-        "detail": json.dumps(dict(detail or {}), sort_keys=True, default=str),
-    }
-    _writable(store).append("audit", pa.Table.from_pylist([row], schema=AUDIT.to_pyarrow()))
-    return audit_id
+    return record_many(store, actor, [(action, target, detail)])[0]
+
+
+def record_many(
+    store: Any,
+    actor: str,
+    entries: Sequence[tuple[str, str, Mapping[str, Any] | None]],
+) -> list[str]:
+    """Append one entry per (action, target, detail), all at once (inside the caller's
+    transaction, if any); returns their ids."""
+    at = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for action, target, detail in entries:
+        if not _ACTION.match(action):
+            raise ValueError(f"audit action {action!r} is not a dotted lower-case name")
+        rows.append(
+            {
+                "audit_id": uuid.uuid4().hex,
+                "at": at,
+                "actor": actor or default_actor(),
+                "action": action,
+                "target": target,
+                "detail": json.dumps(dict(detail or {}), sort_keys=True, default=str),
+            }
+        )
+    if rows:
+        _writable(store).append("audit", pa.Table.from_pylist(rows, schema=AUDIT.to_pyarrow()))
+    return [r["audit_id"] for r in rows]
 
 
 def entries(
