@@ -272,10 +272,29 @@ def test_the_admin_manages_users_tokens_audit_and_a_customers_data(
         ).status_code
         == 401
     )
+    # a new user from the form: refused with the reason (what was typed kept, never the
+    # password), then added, logged, and able to log in
+    coach = {"user_id": "coach-2", "name": "Ann", "role": "coach", "team": "e1, e2"}
+    assert client.post("/admin/users", data={**coach, "password": "x" * 12}).status_code == 403
+    short = client.post("/admin/users", data={**coach, "password": "short", "csrf_token": csrf})
+    assert short.status_code == 422 and 'id="add-problem"' in short.text
+    assert 'value="coach-2"' in short.text and "short" not in short.text.split('id="add-user"')[1]
+    taken = client.post(
+        "/admin/users",
+        data={**coach, "user_id": "owner-1", "password": "y" * 12, "csrf_token": csrf},
+    )
+    assert taken.status_code == 422 and "exists already" in taken.text
+    added = client.post("/admin/users", data={**coach, "password": "z" * 12, "csrf_token": csrf})
+    assert added.status_code == 303
+    assert 'data-user="coach-2"' in client.get("/admin").text
     audit = client.get("/api/admin/audit", headers=admin, params={"action": "user"}).json()
     assert [(a["actor"], a["target"]) for a in audit if a["action"] == "user.disable"] == [
         ("admin-1", "agent-1")
     ]
+    newest_add = next(a for a in audit if a["action"] == "user.add")
+    assert (newest_add["actor"], newest_add["target"]) == ("admin-1", "coach-2")
+    with TestClient(client.app, follow_redirects=False) as other:  # type: ignore[arg-type]
+        assert _login(other, "coach-2", "z" * 12).status_code == 303
     before = client.get("/api/totals", headers=admin).json()
     data = client.get("/api/admin/customers/c1", headers=admin).json()
     assert data and any(rows for rows in data.values())

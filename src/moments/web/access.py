@@ -73,6 +73,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/outreach/plan"): ("outreach",),
     # administration: people, tokens, the audit log, a customer's data on request
     ("GET", "/admin"): ("admin",),
+    ("POST", "/admin/users"): ("admin",),
     ("POST", "/admin/users/{user_id}/disable"): ("admin",),
     ("POST", "/admin/tokens/{token_id}/revoke"): ("admin",),
     ("GET", "/api/admin/audit"): ("admin",),

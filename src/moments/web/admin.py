@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from moments.access import tokens as tokens_mod
 from moments.access import users as users_mod
 from moments.access.roles import require
+from moments.errors import InputError
+from moments.store.schema import ROLES
 from moments.web.app import WorkspaceDep, rows, templates
 
 pages = APIRouter(include_in_schema=False)
@@ -23,9 +25,9 @@ def _audit(ws: WorkspaceDep, limit: int, action: str | None = None) -> list[dict
     return rows(ws.audit(action=action, limit=limit))
 
 
-@pages.get("/admin", response_class=HTMLResponse)
-def admin_page(request: Request, ws: WorkspaceDep) -> HTMLResponse:
-    require(ws.principal, "admin")
+def _page(
+    request: Request, ws: WorkspaceDep, added: dict[str, str] | None = None, problem: str = ""
+) -> HTMLResponse:
     return templates.TemplateResponse(
         request,
         "admin.html",
@@ -34,8 +36,51 @@ def admin_page(request: Request, ws: WorkspaceDep) -> HTMLResponse:
             "users": users_mod.users(ws.store),
             "tokens": tokens_mod.tokens(ws.store),
             "audit": _audit(ws, AUDIT_LIMIT),
+            "roles": ROLES,
+            "added": added or {},
+            "problem": problem,
         },
+        status_code=422 if problem else 200,
     )
+
+
+@pages.get("/admin", response_class=HTMLResponse)
+def admin_page(request: Request, ws: WorkspaceDep) -> HTMLResponse:
+    require(ws.principal, "admin")
+    return _page(request, ws)
+
+
+@pages.post("/admin/users", response_class=HTMLResponse)
+def add_user(
+    request: Request,
+    ws: WorkspaceDep,
+    user_id: Annotated[str, Form(max_length=200)],
+    role: Annotated[str, Form(max_length=40)],
+    password: Annotated[str, Form(max_length=1000)],
+    name: Annotated[str, Form(max_length=200)] = "",
+    owner_id: Annotated[str, Form(max_length=200)] = "",
+    team: Annotated[str, Form(max_length=2000)] = "",
+) -> Response:
+    """Add a user (the form on /admin); a refusal shows the page again with the reason and
+    what was typed, the password left out."""
+    require(ws.principal, "admin")
+    typed = {"user_id": user_id, "role": role, "name": name, "owner_id": owner_id, "team": team}
+    try:
+        users_mod.add_user(
+            ws.store,
+            user_id.strip(),
+            role,
+            password,
+            name=name.strip(),
+            owner_id=owner_id.strip() or None,
+            team=tuple(t.strip() for t in team.split(",") if t.strip()),
+            actor=ws.principal.user_id,
+        )
+    except InputError as e:
+        p = e.problems[0]
+        return _page(request, ws, typed, p.what + (f" — {p.fix}" if p.fix else ""))
+    ws.generation += 1
+    return RedirectResponse("/admin", status_code=303)
 
 
 @pages.post("/admin/users/{user_id}/disable")
