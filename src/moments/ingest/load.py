@@ -275,9 +275,15 @@ def _hits_in_store(
     stored = store.table(ek.table)
     j = first.join(stored, "event_id")
     content = [c for c in ek.field_names if c != "event_id"]
-    hits = store.materialize(
-        j.select(line=j[LINE], event_id=j.event_id, load_id=j.load_id, same=_identical(j, content))
+    shape = j.select(
+        line=j[LINE], event_id=j.event_id, load_id=j.load_id, same=_identical(j, content)
     )
+    # Most loads bring only new events. Matching the ids alone first keeps the engine from
+    # joining every stored field (on Spark a shuffle of the whole table) just to find none.
+    ids = first.select("event_id").semi_join(stored.select("event_id"), "event_id")
+    if not ids.count().to_pyarrow().as_py():
+        return store.materialize(shape.limit(0))
+    hits = store.materialize(shape)
     if ek.has_measures and hits.count().to_pyarrow().as_py():
         differ = _measures_differ(store, hits, first, measures)
         marked = hits.left_join(differ, "event_id")
