@@ -137,6 +137,7 @@ def test_filters_and_the_cli(loaded: moments.Workspace, db: Path) -> None:
     assert asked.exit_code == 1 and "Erase the personal data" in asked.output
     done = runner.invoke(app, ["customer", "erase", "c1", "--yes", "--db", str(db)])
     assert done.exit_code == 0 and "2 interactions" in done.stdout, done.output
+    assert "later loads quarantine their rows" in done.stdout
     again = runner.invoke(app, ["customer", "export", "c1", "--out", str(out), "--db", str(db)])
     assert again.exit_code == 1 and "no customer 'c1'" in again.output
     with moments.open(db, create=False) as ws:
@@ -162,7 +163,7 @@ def test_an_export_is_recorded_and_keeps_the_targets_log(
 
 
 def test_on_postgresql_the_log_cannot_be_rewritten_and_erasure_is_logged(
-    loaded: moments.Workspace, postgres_url: str
+    loaded: moments.Workspace, small: dict[str, Path], postgres_url: str
 ) -> None:
     url = new_database(postgres_url, "governance")
     secret = url.replace("postgres@", "postgres:hunter2@")  # trust auth ignores it
@@ -176,6 +177,8 @@ def test_on_postgresql_the_log_cannot_be_rewritten_and_erasure_is_logged(
         again = pg.scorecard("moment").to_pandas().sort_values("moment_id", ignore_index=True)
         pd.testing.assert_frame_equal(card, again)
         assert [e["action"] for e in _log(pg)][:2] == ["customer.export", "customer.erase"]
+        reload = pg.load(small["interaction"], "interaction")  # c3's two are refused
+        assert (reload.added, reload.duplicates, reload.quarantined) == (0, 4, 2)
         n = pg.store.count("audit")
     with psycopg.connect(url, autocommit=True) as con:
         for sql in ("UPDATE audit SET actor = 'mallory'", "DELETE FROM audit", "TRUNCATE audit"):

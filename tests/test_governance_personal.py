@@ -20,7 +20,7 @@ from moments.errors import Forbidden, NotFound
 from moments.frontline import cases
 from moments.governance.personal import PERSONAL_FIELDS, customer_ref
 from moments.store.schema import TABLES
-from tests.conftest import write
+from tests.conftest import INTERACTIONS_CSV, write
 from tests.spark import spark_root as spark_root
 from tests.spark import spark_url
 
@@ -29,6 +29,7 @@ event_id,customer_id,occurred_at,segment,email,phone,time_zone
 p1,c1,2026-01-01T00:00:00+00:00,loyal,ann@example.com,+44 20 7946 0001,Europe/London
 p10,c10,2026-01-01T00:00:00+00:00,new,ben@example.com,+44 20 7946 0010,Europe/London
 """
+INTERACTIONS_HEADER = INTERACTIONS_CSV.splitlines(keepends=True)[0]
 COMMENTS_CSV = """\
 event_id,customer_id,occurred_at,text,interaction_id,moment_id
 k1,c1,2026-03-07T17:00:00+00:00,Ann here: the queue was awful,i1,checkout
@@ -254,7 +255,7 @@ def test_erasing_any_customer_keeps_every_figure(
 
 
 def test_on_spark_erasure_keeps_the_counts_and_is_logged(
-    loaded: moments.Workspace, spark_root: Path
+    loaded: moments.Workspace, small: dict[str, Path], spark_root: Path
 ) -> None:
     with moments.open(spark_url(spark_root, "erase")) as ws:
         with ws.store.transaction():  # the small store's rows, as they are
@@ -277,3 +278,42 @@ def test_on_spark_erasure_keeps_the_counts_and_is_logged(
             "customer.erase",
             customer_ref(ws.store, "c1"),
         )
+        again = ws.load(small["interaction"], "interaction")  # c1's two are refused
+        assert (again.added, again.duplicates, again.quarantined) == (0, 4, 2)
+
+
+def test_loads_refuse_an_erased_customer_and_keep_none_of_their_values(
+    rich: moments.Workspace, small: dict[str, Path], tmp_path: Path
+) -> None:
+    assert rich.load(small["interaction"], "interaction").added == 0  # nobody erased: all there
+    rich.erase_customer("c1")
+    before = rich.store.sizes()
+
+    again = rich.load(small["interaction"], "interaction")
+    profiles = rich.load(write(tmp_path / "profiles.csv", PROFILES_CSV), "customer")
+    fresh = rich.load(
+        write(
+            tmp_path / "new.csv",
+            INTERACTIONS_HEADER
+            + "n1,c1,checkout,2026-04-01T10:00:00+00:00,store,e1,store-a,40,\n"
+            + "n2,c10,checkout,2026-04-01T11:00:00+00:00,store,e1,store-a,40,\n",
+        ),
+        "interaction",
+    )
+
+    # c1's two interactions are refused, c2's and c3's are still duplicates
+    assert (again.rows_read, again.added, again.duplicates, again.quarantined) == (6, 0, 4, 2)
+    assert (profiles.added, profiles.duplicates, profiles.quarantined) == (0, 1, 1)
+    assert (fresh.added, fresh.quarantined) == (1, 1)  # c10 is someone else
+    assert [p.line for p in fresh.problems] == [2]
+    assert "erased on request" in fresh.problems[0].what
+    q = rich.store.table("quarantine")
+    refused = q.filter(q.reason.contains("erased on request")).to_pandas()
+    assert sorted(refused.line) == [2, 2, 2, 3]  # the file, the profiles, the new one
+    assert refused.value.isna().all() and refused.event_id.isna().all()
+    assert refused.field.eq("customer_id").all()
+    sizes = rich.store.sizes()
+    assert sizes["interactions"] == before["interactions"] + 1
+    assert sizes["customers"] == before["customers"]
+    assert _mentions(_tables(rich), "c1") == []
+    assert rich.customer_data("c1") == {}

@@ -73,7 +73,8 @@ def customer_erase(
     db: DbOpt = None,
 ) -> None:
     """Erase a customer's personal data: their id becomes a pseudonym and their free text and
-    contact details are blanked; every count stays. Cannot be undone."""
+    contact details are blanked; every count stays. Later loads refuse their rows. Cannot be
+    undone."""
     if not yes:
         typer.confirm(
             f"Erase the personal data of customer '{customer_id}'? This cannot be undone",
@@ -83,3 +84,6 @@ def customer_erase(
         touched = ws.erase_customer(customer_id)
     detail = ", ".join(f"{n} {t}" for t, n in sorted(touched.items()))
     out.print(f"erased customer '{customer_id}': rows changed: {detail}", highlight=False)
+    out.print(
+        "later loads quarantine their rows; erase them in your source files too", highlight=False
+    )

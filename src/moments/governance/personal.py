@@ -13,9 +13,9 @@ answer, outcome and judgement still counts in scorecards, valences, drivers and 
 The change is one transaction (on Spark, the store's all-or-nothing file changes) together
 with its ``customer.erase`` audit entry, whose target is a keyed hash of the id, never the id.
 
-Re-loading a file that still holds the customer's events adds them again under their real id
-when their event ids embedded the customer id (the event ids changed); erase them at the
-source as well.
+Loads refuse an erased customer afterwards: a row whose customer id hashes to an erased
+customer's audit target is quarantined (without its values), so re-loading an old file does
+not bring them back. Erase them at the source as well.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import hmac
 import re
 import secrets
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from typing import Any
 
@@ -146,9 +146,25 @@ def customer_ref(store: Any, customer_id: str) -> str:
     """How the audit log names a customer: a keyed hash of the id (the key is this store's
     own), so the log never holds the id, yet an admin can check whether an id was handled."""
     _ensure_salt(store)
-    salt = store.meta(SALT_KEY) or ""
+    return _ref(store.meta(SALT_KEY) or "", customer_id)
+
+
+def _ref(salt: str, customer_id: str) -> str:
     digest = hmac.new(salt.encode(), customer_id.encode(), hashlib.sha256).hexdigest()
     return f"customer:{digest[:24]}"
+
+
+def erased_among(store: Any, customer_ids: Callable[[], Iterable[str]]) -> set[str]:
+    """Those of ``customer_ids`` (asked for only when the store has erased anyone) that were
+    erased: their keyed hash is the target of a ``customer.erase`` audit entry."""
+    salt = store.meta(SALT_KEY)
+    if not salt:
+        return set()
+    a = store.table("audit")
+    gone = set(a.filter(a.action == "customer.erase").target.to_pyarrow().to_pylist())
+    if not gone:
+        return set()
+    return {c for c in customer_ids() if c is not None and _ref(salt, c) in gone}
 
 
 def _ensure_salt(store: Any) -> None:

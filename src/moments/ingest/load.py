@@ -15,12 +15,18 @@ import ibis.expr.datatypes as dt
 import pyarrow as pa
 
 from moments.errors import InputError, Problem
+from moments.governance.personal import erased_among
 from moments.ingest.readers import LINE, Progress, SourceFile, open_source
 from moments.ingest.validate import BAD, PROBLEM, Rules, problem_rows, validated
 from moments.store import EVENT_KINDS, EventKind, Store, memtable
 from moments.store.schema import MEASURES
 
 SHOWN_PROBLEMS = 20
+# The row's values are not kept: they are about someone who asked to be forgotten.
+ERASED_REASON = (
+    "this customer was erased on request (see 'moments audit --action customer.erase'): "
+    "their events are not loaded again; remove them from the source file"
+)
 
 
 @dataclass
@@ -296,6 +302,22 @@ def _hits_in_store(
     return hits
 
 
+def _erased_customers(store: Store, good: ibis.Table) -> ibis.Table | None:
+    """The customers among these rows who were erased (a temporary table), or None."""
+    if "customer_id" not in good.columns:
+        return None
+
+    def ids() -> list[str]:
+        return good.select("customer_id").distinct().customer_id.to_pyarrow().to_pylist()
+
+    gone = erased_among(store, ids)
+    if not gone:
+        return None
+    return store.materialize(
+        memtable([{"customer_id": c} for c in sorted(gone)], {"customer_id": "string"})
+    )
+
+
 def _conflicts(c: ibis.Table, what: ibis.StringValue) -> ibis.Table:
     """Quarantine rows for event_ids that clash with other content of the same id."""
     return c.select(
@@ -324,6 +346,11 @@ def _apply(
     good = checked.filter(~checked[BAD])
     temps: list[ibis.Table] = []
     try:
+        erased = _erased_customers(store, good)
+        if erased is not None:
+            temps.append(erased)
+            refused = good.semi_join(erased, "customer_id")
+            good = good.anti_join(erased, "customer_id")
         # Everything is worked out in temporary tables first; the transaction below only
         # appends (DuckDB inserts from temp tables made inside a transaction run ~2x slower).
         later = _repeats_in_file(store, good, fields, measures)
@@ -353,6 +380,16 @@ def _apply(
                     "appears again with different content (first at line "
                     + c.first_line.cast(dt.string)
                     + ")",
+                )
+            )
+        if erased is not None:
+            parts.append(
+                refused.select(
+                    line=refused[LINE],
+                    field=ibis.literal("customer_id"),
+                    value=ibis.null(dt.string),
+                    reason=ibis.literal(ERASED_REASON),
+                    event_id=ibis.null(dt.string),
                 )
             )
         c = hits.filter(~hits.same)
