@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given
 from hypothesis import strategies as st
+from itsdangerous import URLSafeTimedSerializer
 
-from moments.access.sessions import csrf_ok, issue, read
+import moments
+from moments.access.sessions import csrf_ok, end, ended, issue, read, session_ref
 
 
 def test_a_cookie_reads_back_as_its_session() -> None:
@@ -21,6 +25,25 @@ def test_forged_foreign_and_expired_cookies_are_no_session() -> None:
     assert read("s3cret", value[:-2] + ("AA" if value[-2:] != "AA" else "BB")) is None
     assert read("s3cret", value, max_age=-1) is None
     assert read("s3cret", None) is None and read("s3cret", "") is None
+
+
+def test_a_signed_cookie_without_a_csrf_token_is_no_session() -> None:
+    signed = URLSafeTimedSerializer("s3cret", salt="moments-session").dumps({"u": "ann"})
+    assert read("s3cret", signed) is None
+
+
+def test_a_logged_out_session_stays_ended_and_only_that_one(tmp_path: Path) -> None:
+    _, mine = issue("s3cret", "ann")
+    _, other = issue("s3cret", "ann")  # the same user on another device
+    with moments.open(tmp_path / "s.duckdb") as ws:
+        assert not ended(ws.store, mine)
+        end(ws.store, mine, {"ip": "127.0.0.1"})
+        assert ended(ws.store, mine) and not ended(ws.store, other)
+        (entry,) = ws.audit(action="logout").to_pyarrow().to_pylist()
+    assert (entry["actor"], entry["target"]) == ("ann", session_ref(mine))
+    assert mine.csrf not in entry["target"]  # the log cannot be used to forge a form
+    with moments.open(tmp_path / "s.duckdb", create=False) as ws:  # another process, later
+        assert ended(ws.store, mine)
 
 
 @given(st.text(max_size=200))

@@ -17,6 +17,7 @@ import moments
 from moments.access import tokens as tokens_mod
 from moments.access import users as users_mod
 from moments.access.roles import PERMISSIONS
+from moments.access.sessions import COOKIE
 from moments.errors import InputError
 from moments.store.schema import ROLES
 from moments.survey import make_token, store_secret
@@ -195,8 +196,16 @@ def test_log_in_sessions_csrf_and_log_out(served: tuple[TestClient, dict[str, st
         sent = client.post("/cases/stylists/record", data={**form, "csrf_token": csrf[0]})
         assert sent.status_code not in (401, 403)
     assert client.get("/api/card/c1").status_code == 403  # an owner is no agent
+    session = client.cookies.get(COOKIE)
     client.post("/logout")
     assert client.get("/api/totals").status_code == 401
+    client.cookies.set(COOKIE, session)  # a copy of the cookie is refused after log-out too
+    assert client.get("/api/totals").status_code == 401
+    assert client.get("/cases/stylists").status_code == 303
+    client.cookies.clear()
+    assert _login(client, "owner-1").status_code == 303  # a new session works
+    assert client.get("/cases/stylists").status_code == 200
+    client.post("/logout")
 
 
 def test_disabled_users_and_revoked_tokens_stop_at_once(

@@ -1,17 +1,20 @@
 """Signed session cookies and the CSRF token that goes with each session.
 
 The cookie holds the user id, a random CSRF token and when it was issued, signed with the
-store's secret (itsdangerous); nothing else is kept server-side, so a session ends when it
-expires, when the user logs out (the cookie is dropped), when the user is disabled or when their
-password changes (both checked on every request: the cookie carries a fingerprint of the
-password's hash).
+store's secret (itsdangerous). A session ends when it expires, when the user is disabled or
+their password changes (the cookie carries a fingerprint of the password's hash), and when the
+user logs out: the ``logout`` audit entry names the session by a hash of its CSRF token, so a
+copy of the cookie is refused afterwards, by every process serving the store. All three are
+checked on every request.
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
@@ -50,11 +53,28 @@ def read(secret: str, value: str | None, max_age: int = MAX_AGE) -> Session | No
     if not isinstance(data, dict) or not isinstance(data.get("u"), str):
         return None
     csrf, stamp = data.get("c"), data.get("p")
-    return Session(
-        user_id=data["u"],
-        csrf=csrf if isinstance(csrf, str) else "",
-        stamp=stamp if isinstance(stamp, str) else "",
-    )
+    if not isinstance(csrf, str) or not csrf:  # every session has one: it also names it
+        return None
+    return Session(user_id=data["u"], csrf=csrf, stamp=stamp if isinstance(stamp, str) else "")
+
+
+def session_ref(session: Session) -> str:
+    """How the audit log names one session: a hash of its CSRF token, which only it holds."""
+    return "session:" + hashlib.sha256(session.csrf.encode()).hexdigest()[:24]
+
+
+def end(store: Any, session: Session, detail: dict[str, Any] | None = None) -> None:
+    """Log the session out for good: its cookie, or any copy of it, is refused from now on."""
+    from moments.governance.audit import record
+
+    record(store, session.user_id, "logout", session_ref(session), detail)
+
+
+def ended(store: Any, session: Session) -> bool:
+    """Whether the session was logged out."""
+    a = store.table("audit")
+    hit = a.filter((a.action == "logout") & (a.target == session_ref(session)))
+    return bool(hit.count().to_pyarrow().as_py())
 
 
 def csrf_ok(expected: str, presented: str | None) -> bool:

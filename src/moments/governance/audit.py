@@ -37,6 +37,7 @@ ACTIONS: tuple[str, ...] = (
     "token.revoke",
     "login",
     "login.failed",
+    "logout",  # target: the session (a hash of its CSRF token); its cookie is refused after
 )
 _ACTION = re.compile(r"^[a-z]+(\.[a-z_]+)*$")
 

@@ -23,7 +23,7 @@ from moments.access import tokens as tokens_mod
 from moments.access import users as users_mod
 from moments.access.ratelimit import RateLimiter
 from moments.access.roles import LOCAL, Principal, require
-from moments.access.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_ok, read
+from moments.access.sessions import COOKIE, CSRF_FIELD, CSRF_HEADER, csrf_ok, ended, read
 from moments.errors import Forbidden, MomentsError
 
 PUBLIC: tuple[str, ...] = ()  # no permission needed (log-in page, customer surveys)
@@ -146,6 +146,8 @@ def principal_of(request: Request) -> Principal:
     if session is not None:
         with shared.lock:
             p = users_mod.active_principal(shared.ws.store, session.user_id, session.stamp)
+            if p is not None and ended(shared.ws.store, session):
+                p = None
         if p is not None:
             request.state.principal, request.state.via = p, "session"
             request.state.csrf = session.csrf

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from moments.access import users as users_mod
-from moments.access.sessions import COOKIE, MAX_AGE, csrf_ok, issue
+from moments.access.sessions import COOKIE, MAX_AGE, csrf_ok, end, ended, issue, read
 from moments.web.access import CSRF_COOKIE, client_ip
 from moments.web.app import templates
 
@@ -92,6 +92,12 @@ def login_submit(
 
 @router.post("/logout")
 def logout(request: Request) -> Response:
+    shared = request.app.state.shared
+    session = read(shared.secret, request.cookies.get(COOKIE))
+    if shared.auth and session is not None:
+        with shared.lock:
+            if not ended(shared.ws.store, session):
+                end(shared.ws.store, session, {"ip": client_ip(request)})
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response
