@@ -259,7 +259,14 @@ def test_on_spark_erasure_keeps_the_counts_and_is_logged(
 ) -> None:
     with moments.open(spark_url(spark_root, "erase")) as ws:
         with ws.store.transaction():  # the small store's rows, as they are
-            for name in ("interactions", "feedback", "judgements", "measures"):
+            for name in (
+                "journeys",
+                "moments",
+                "interactions",
+                "feedback",
+                "judgements",
+                "measures",
+            ):
                 ws.store.append(name, loaded.store.table(name).to_pyarrow())
         j = ws.judgements()
         valences = j.group_by("valence").agg(n=j.count()).order_by("valence")
