@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import moments
 from moments.errors import InputError
@@ -425,3 +429,29 @@ def test_a_load_killed_midway_leaves_all_or_nothing_and_loads_again(tmp_path: Pa
         ids = ws.events("interaction").event_id
         assert ws.store.count("interactions") == want
         assert ids.nunique().to_pyarrow().as_py() == want
+
+
+# ids that sort far apart, close together, as prefixes of each other, and outside ASCII
+ID = st.sampled_from(["a", "a1", "a10", "a2", "b", "b-0001", "b-0002", "z", "é", "Ω-1", "0", "_"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(batches=st.lists(st.lists(ID, min_size=1, max_size=6, unique=True), min_size=1, max_size=4))
+def test_each_load_adds_exactly_the_ids_not_stored_yet(batches: list[list[str]]) -> None:
+    """Repeats are looked for among stored ids in the batch's own range: whatever the ranges
+    of the batches, every new id is added once and every stored one counted as a duplicate."""
+    when = datetime(2026, 3, 7, 16, 0, tzinfo=UTC)
+    seen: set[str] = set()
+    with tempfile.TemporaryDirectory() as tmp, moments.open(Path(tmp) / "p.duckdb") as ws:
+        ws.add_journey(RETAIL)
+        for batch in batches:
+            rows = [
+                {"event_id": i, "customer_id": "c1", "moment_id": "greeting", "occurred_at": when}
+                for i in batch
+            ]
+            r = ws.append("feedback", [{**row, "score": 4.0} for row in rows])
+            new = set(batch) - seen
+            assert (r.added, r.duplicates, r.quarantined) == (len(new), len(batch) - len(new), 0)
+            seen |= new
+        stored = ws.store.table("feedback").event_id.to_pyarrow().to_pylist()
+    assert sorted(stored) == sorted(seen)
