@@ -297,7 +297,7 @@ def _hits_in_store(
     if lo is None or not ids.count().to_pyarrow().as_py():
         return store.materialize(shape.limit(0))
     hits = store.materialize(shape)
-    if ek.has_measures and hits.count().to_pyarrow().as_py():
+    if ek.has_measures:  # there are hits: the id check above found some
         differ = _measures_differ(store, hits, first, measures)
         marked = hits.left_join(differ, "event_id")
         marked = marked.select(
