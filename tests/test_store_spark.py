@@ -13,7 +13,7 @@ import pytest
 
 from moments.errors import StoreError
 from moments.store import Store
-from moments.store.spark import parse
+from moments.store.spark import driver_memory, parse
 from tests.spark import spark_root as spark_root
 from tests.spark import spark_url
 
@@ -24,6 +24,19 @@ def test_a_spark_url_names_a_master_and_a_warehouse() -> None:
     for bad in ("spark://local[2]", "spark://?warehouse=/w"):
         with pytest.raises(StoreError, match="needs a master and a warehouse folder"):
             parse(bad)
+
+
+def test_the_driver_gets_a_quarter_of_the_memory_within_bounds(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("MOMENTS_SPARK_DRIVER_MEMORY", raising=False)
+    gib = 1 << 30
+    assert driver_memory(24 * gib) == "6144m"
+    assert driver_memory(4 * gib) == "2048m"  # never below 2 GB
+    assert driver_memory(256 * gib) == "16384m"  # nor above 16 GB
+    assert driver_memory().endswith("m")  # this machine's
+    monkeypatch.setenv("MOMENTS_SPARK_DRIVER_MEMORY", "3g")
+    assert driver_memory(24 * gib) == "3g"
 
 
 def test_a_missing_warehouse_is_not_created_unless_asked(spark_root: Path) -> None:

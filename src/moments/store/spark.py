@@ -62,6 +62,22 @@ def parse(url: str) -> tuple[str, Path]:
     return master, Path(warehouse).expanduser().resolve()
 
 
+def driver_memory(physical: int | None = None) -> str:
+    """Spark's driver heap: ``MOMENTS_SPARK_DRIVER_MEMORY`` if set, else a quarter of the
+    machine's memory, between 2 GB and 16 GB. In local mode the driver is also the executor,
+    and at 100 M lived moments 2 GB ran a judgement out of aggregation memory."""
+    given = os.environ.get("MOMENTS_SPARK_DRIVER_MEMORY")
+    if given:
+        return given
+    if physical is None:
+        try:
+            physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+        except (AttributeError, ValueError, OSError):  # no sysconf (Windows): Spark's old default
+            physical = 8 << 30
+    mb = min(max(physical // 4 >> 20, 2048), 16384)
+    return f"{mb}m"
+
+
 def session(master: str) -> Any:
     """This process's Spark session (one per process, as Spark allows), started on first use."""
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -91,7 +107,7 @@ def session(master: str) -> Any:
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", os.environ.get("MOMENTS_SPARK_DRIVER_MEMORY", "2g"))
+        .config("spark.driver.memory", driver_memory())
         .config("spark.local.dir", scratch)
     )
     try:
