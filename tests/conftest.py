@@ -15,6 +15,13 @@ RETAIL = example_journey("retail-store-visit")
 BANK = example_journey("bank-lost-wallet")
 
 
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto``: one worker per core, at most 4 (each may start a Spark JVM and a
+    PostgreSQL cluster of its own)."""
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(4, cores or 1))
+
+
 @pytest.fixture(autouse=True)
 def _isolated_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the developer's own MOMENTS_* variables or moments.toml."""

@@ -27,6 +27,8 @@ def spark_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         from moments.errors import StoreError
         from moments.store.spark import session
 
+        # the tests' stores are small; with pytest-xdist each worker runs its own JVM
+        os.environ.setdefault("MOMENTS_SPARK_DRIVER_MEMORY", "2g")
         try:
             session(MASTER)
         except StoreError as e:
