@@ -104,8 +104,8 @@ def test_case_changes_name_who_made_them(loaded: moments.Workspace) -> None:
     assert log[1]["detail"]["owner_id"] == "sam"
     # a case's change is logged once, as itself (not also as a load of one case event)
     assert [e for e in _log(loaded, "load") if e["target"] == "<case event>"] == []
-    # the log keeps case ids forever: they do not name customers (the id's last part is a
-    # keyed hash, which may contain "c2" by chance: compare whole parts)
+    # the log keeps case ids forever: they do not name customers (the id ends in random hex
+    # digits, which may contain "c2" by chance: compare whole parts)
     assert "c2" not in case_id.split("-")
     with pytest.raises(Forbidden):
         olga.audit()
