@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from datetime import UTC, datetime
+from itertools import pairwise
 from pathlib import Path
 
 import pyarrow as pa
@@ -124,3 +125,34 @@ def test_staged_rows_are_files_that_go_with_their_view(spark_root: Path) -> None
     os.utime(old, (a_day_ago, a_day_ago))
     Store.open(spark_url(spark_root, "staging")).close()
     assert not old.exists() and fresh.exists()
+
+
+def test_a_table_kept_by_ranges_is_split_and_sorted_files(spark_root: Path) -> None:
+    """What a part-by-part judgement keeps (the answers) is written as Parquet in ranges of
+    the column each part filters on, so a part reads its own range, not every row."""
+    import pyarrow.parquet as pq
+
+    from moments.store.spark import STAGING
+
+    root = spark_root / "ranged"
+    with Store.open(spark_url(spark_root, "ranged")) as store:
+        store.append("interactions", _rows(60))
+        t = store.table("interactions")
+        kept = store.materialize(t.select(key=t.event_id, who=t.customer_id), "key", parts=3)
+        files = sorted((root / STAGING).glob("*/*.parquet"))
+        assert len(files) == 3
+        spans = []
+        for f in files:
+            keys = pq.read_table(f)["key"].to_pylist()
+            assert keys == sorted(keys)
+            spans.append((keys[0], keys[-1]))
+        spans.sort()
+        assert all(a[1] < b[0] for a, b in pairwise(spans))
+        got = sorted(kept.to_pyarrow().to_pylist(), key=lambda r: r["key"])
+        assert got == sorted(
+            ({"key": f"i{k}", "who": f"c{k % 7}"} for k in range(60)), key=lambda r: r["key"]
+        )
+        in_range = kept.filter((kept.key >= "i2") & (kept.key < "i3")).count().to_pyarrow()
+        assert in_range.as_py() == 11  # i2, i20 … i29
+        store.drop_temp(kept)
+        assert not list((root / STAGING).iterdir())

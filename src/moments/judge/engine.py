@@ -112,7 +112,7 @@ def in_part(key: ibis.StringValue, part: Part | None) -> ibis.BooleanValue:
     return ibis.literal(True)
 
 
-def key_ranges(keys: ibis.Table, rows: int, size: int = PART_SIZE) -> list[Part | None]:
+def key_ranges(keys: ibis.Table, rows: int, size: int) -> list[Part | None]:
     """Ranges of ``keys.key`` holding about ``size`` of ``rows`` keys each, from a sample.
 
     The bounds are sorted by the engine itself, so the ranges follow its collation: every key
@@ -316,14 +316,19 @@ def judge(
             store.clear("judgements")
             # every part needs the answers' lived moments: join the answers to the
             # interactions once, not once per part (each join reads every interaction)
-            answered = store.materialize(answers(store)) if lived > PART_SIZE else None
+            answered = (
+                store.materialize(answers(store), "lived_id", -(-lived // PART_SIZE))
+                if lived > PART_SIZE
+                else None
+            )
             try:
                 keys = lived_moments(store, answered).select(key="lived_id")
-                for part in key_ranges(keys, lived):
+                for part in key_ranges(keys, lived, PART_SIZE):
                     expr = judgements_expr(
                         store, journeys, text_judge, progress=progress, part=part, answered=answered
                     )
-                    store.append("judgements", expr)
+                    # a part's tasks already write big files: no second shuffle to merge them
+                    store.append("judgements", expr, rebalance=False)
             finally:
                 if answered is not None:
                     store.drop_temp(answered)

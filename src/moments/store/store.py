@@ -254,8 +254,11 @@ class Store:
     def count(self, name: str) -> int:
         return int(self.table(name).count().to_pyarrow().as_py())
 
-    def append(self, name: str, obj: ibis.Table | pa.Table) -> None:
-        """Append rows (an expression on this store, or Arrow) to a table, columns by name."""
+    def append(self, name: str, obj: ibis.Table | pa.Table, rebalance: bool = True) -> None:
+        """Append rows (an expression on this store, or Arrow) to a table, columns by name.
+
+        ``rebalance`` (Spark): write files of Spark's advisory size, not one per task; off for
+        large writes whose tasks already fill big files (it shuffles the rows once more)."""
         target = TABLES[name]
         if isinstance(obj, pa.Table):
             if self.warehouse is not None:
@@ -266,7 +269,7 @@ class Store:
         obj = obj.select(*[obj[c].cast(target[c]).name(c) for c in target.names])
         if self.warehouse is not None:
             with self._spark_change(name):
-                self.con.insert(name, obj)
+                self.warehouse.insert(name, self._spark_frame(obj), rebalance)
             return
         self.con.insert(name, obj)
 
@@ -436,10 +439,21 @@ class Store:
         finally:
             raw.execute(f"DROP VIEW IF EXISTS {name}")
 
-    def materialize(self, expr: ibis.Table) -> ibis.Table:
-        """Compute an expression once into a temporary table (dropped with the connection)."""
+    def materialize(
+        self, expr: ibis.Table, ranged_by: str | None = None, parts: int = 1
+    ) -> ibis.Table:
+        """Compute an expression once into a temporary table (dropped with the connection).
+
+        ``ranged_by``: the column that later filters select ranges of (in about ``parts``
+        ranges); on Spark the rows are then kept as Parquet split and sorted by it, so each
+        filter reads its range only. DuckDB's and PostgreSQL's temporary tables are kept as
+        they are."""
         if self.warehouse is not None:
-            name, _ = self.warehouse.keep(self._spark_frame(expr))
+            frame = self._spark_frame(expr)
+            if ranged_by is not None:
+                name, _ = self.warehouse.keep_ranged(frame, ranged_by, parts)
+            else:
+                name, _ = self.warehouse.keep(frame)
             return self.con.table(name)
         name = _temp_name("tmp")
         return self.con.create_table(name, expr, temp=True)
@@ -525,8 +539,7 @@ class Store:
         try:
             with self._spark_change(name):
                 self.warehouse.discard(name)
-                df.write.insertInto(f"{self.warehouse.database}.{name}")
-                self.warehouse.refresh(name)
+                self.warehouse.insert(name, df)
         finally:
             self.warehouse.drop_view(view)
 
