@@ -107,6 +107,25 @@ def test_customers_weakest_moment(loaded: moments.Workspace) -> None:
     assert order[:2] == ["c2", "c3"]  # most negatives first
 
 
+def test_a_full_tie_for_the_weakest_moment_has_one_answer(
+    loaded: moments.Workspace, tmp_path: Path
+) -> None:
+    """Same mean, importance (greeting 4 = checkout 4) and time: the last moment by id, on
+    every run and every engine."""
+    loaded.load(
+        write(
+            tmp_path / "tie.csv",
+            "event_id,customer_id,moment_id,occurred_at,score\n"
+            "t1,c7,checkout,2026-03-10T09:00:00Z,5\n"
+            "t2,c7,greeting,2026-03-10T09:00:00Z,5\n",
+        ),
+        "feedback",
+    )
+    loaded.judge()
+    c7 = _by(loaded.customers(), "customer_id")["c7"]
+    assert (c7["weakest_moment"], c7["weakest_score"], c7["positive"]) == ("greeting", 1.0, 2)
+
+
 def test_results_are_dataframes_and_arrow(loaded: moments.Workspace) -> None:
     df = loaded.scorecard(by="moment").to_pandas()
     assert list(df["moment_id"])[:1] == ["greeting"]
