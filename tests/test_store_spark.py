@@ -156,3 +156,7 @@ def test_a_table_kept_by_ranges_is_split_and_sorted_files(spark_root: Path) -> N
         assert in_range.as_py() == 11  # i2, i20 … i29
         store.drop_temp(kept)
         assert not list((root / STAGING).iterdir())
+        # no rows (a store without answers): still a table, of the expression's columns
+        none = store.materialize(t.filter(t.event_id == "none").select(key=t.event_id), "key", 4)
+        assert none.count().to_pyarrow().as_py() == 0 and none.columns == ("key",)
+        store.drop_temp(none)

@@ -218,8 +218,9 @@ def customers(
         last_at=judged.occurred_at.max(),
     )
     # The largest (lowest mean, most important, most recent, then the last moment_id: so a
-    # full tie still has one answer) as one aggregate: a hash aggregation, where numbering
-    # each customer's moments (row_number) sorts them all, 6x slower at 10 M lived moments.
+    # full tie still has one answer) as one aggregate: a hash aggregation. Numbering each
+    # customer's moments (row_number) sorted them all: that step took 1.6 s against 0.3 s
+    # on DuckDB at 10 M lived moments.
     # Every field is set (the importance of a moment without one counts as 0): PostgreSQL
     # skips a key with a null in it.
     rank = ibis.struct(
