@@ -110,7 +110,7 @@ def test_customers_weakest_moment(loaded: moments.Workspace) -> None:
 def test_a_full_tie_for_the_weakest_moment_has_one_answer(
     loaded: moments.Workspace, tmp_path: Path
 ) -> None:
-    """Same mean, importance (greeting 4 = checkout 4) and time: the last moment by id, on
+    """Same mean, importance (greeting 4 = checkout 4) and time: the first moment by id, on
     every run and every engine."""
     loaded.load(
         write(
@@ -123,7 +123,7 @@ def test_a_full_tie_for_the_weakest_moment_has_one_answer(
     )
     loaded.judge()
     c7 = _by(loaded.customers(), "customer_id")["c7"]
-    assert (c7["weakest_moment"], c7["weakest_score"], c7["positive"]) == ("greeting", 1.0, 2)
+    assert (c7["weakest_moment"], c7["weakest_score"], c7["positive"]) == ("checkout", 1.0, 2)
 
 
 def test_results_are_dataframes_and_arrow(loaded: moments.Workspace) -> None:
