@@ -293,9 +293,8 @@ class Warehouse:
         which Spark reads (a cluster's workers see that folder too); rows never travel inside
         Spark's task messages, which ran the driver out of memory on files of a million rows.
         The files go with the view (:meth:`drop_view`)."""
-        name = f"_moments_tmp_{uuid.uuid4().hex[:12]}"
-        folder = self.root / STAGING / name
-        folder.mkdir(parents=True)
+        name, folder = self._staging_place()
+        folder.mkdir()
         self._staged[name] = folder
         written = 0
         for chunk in chunks:
@@ -311,7 +310,7 @@ class Warehouse:
 
     def keep(self, df: Any) -> tuple[str, Any]:
         """Compute a DataFrame once and register it as a temporary view."""
-        name = f"_moments_tmp_{uuid.uuid4().hex[:12]}"
+        name = _temp_view_name()
         df = df.localCheckpoint(eager=True)
         df.createOrReplaceTempView(name)
         return name, df
@@ -322,9 +321,7 @@ class Warehouse:
         it as a temporary view. A range filter on ``column`` then reads only the files (and
         row groups) of its range; a checkpoint (:meth:`keep`) is scanned whole by every
         filter, which made a part-by-part judgement read all the answers once per part."""
-        name = f"_moments_tmp_{uuid.uuid4().hex[:12]}"
-        folder = self.root / STAGING / name
-        folder.parent.mkdir(exist_ok=True)
+        name, folder = self._staging_place()
         try:
             ranged = df.repartitionByRange(max(1, files), column).sortWithinPartitions(column)
             ranged.write.parquet(str(folder))
@@ -336,11 +333,22 @@ class Warehouse:
         kept.createOrReplaceTempView(name)
         return name, kept
 
+    def _staging_place(self) -> tuple[str, Path]:
+        """A new temporary view's name and the folder its files go in (not yet created:
+        Spark's writer makes its own)."""
+        name = _temp_view_name()
+        (self.root / STAGING).mkdir(exist_ok=True)
+        return name, self.root / STAGING / name
+
     def drop_view(self, name: str) -> None:
         self.spark.catalog.dropTempView(name)
         folder = self._staged.pop(name, None)
         if folder is not None:
             shutil.rmtree(folder, ignore_errors=True)
+
+
+def _temp_view_name() -> str:
+    return f"_moments_tmp_{uuid.uuid4().hex[:12]}"
 
 
 def _as_text(chunk: pa.Table) -> pa.Table:
