@@ -126,6 +126,25 @@ def test_a_full_tie_for_the_weakest_moment_has_one_answer(
     assert (c7["weakest_moment"], c7["weakest_score"], c7["positive"]) == ("checkout", 1.0, 2)
 
 
+def test_the_more_important_moment_is_weaker_on_the_same_mean(
+    loaded: moments.Workspace, tmp_path: Path
+) -> None:
+    """Same mean: the more important moment (dressing-room 5) before the more recent one
+    (checkout 4, an hour later)."""
+    loaded.load(
+        write(
+            tmp_path / "importance.csv",
+            "event_id,customer_id,moment_id,occurred_at,score\n"
+            "i1,c8,dressing-room,2026-03-10T09:00:00Z,5\n"
+            "i2,c8,checkout,2026-03-10T10:00:00Z,5\n",
+        ),
+        "feedback",
+    )
+    loaded.judge()
+    c8 = _by(loaded.customers(), "customer_id")["c8"]
+    assert (c8["weakest_moment"], c8["weakest_score"], c8["lived"]) == ("dressing-room", 1.0, 2)
+
+
 def test_results_are_dataframes_and_arrow(loaded: moments.Workspace) -> None:
     df = loaded.scorecard(by="moment").to_pandas()
     assert list(df["moment_id"])[:1] == ["greeting"]
