@@ -1,11 +1,17 @@
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
+import ibis
 import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
 
 import moments
 from moments.analytics import METRICS
+from moments.analytics.scorecard import customers as customers_of
 from tests.conftest import write
 
 
@@ -101,7 +107,7 @@ def test_customers_weakest_moment(loaded: moments.Workspace) -> None:
     # c3: dressing-room negative (importance 5) is weaker than checkout neutral
     assert c["c3"]["weakest_moment"] == "dressing-room"
     # c1 has only positives: the weakest is still one of them, the more important (greeting 4 =
-    # checkout 4), then the more recent: checkout at 14:05 after greeting at 14:00
+    # checkout 4), then the first by id
     assert c["c1"]["weakest_moment"] == "checkout" and c["c1"]["weakest_score"] == 1.0
     order = [r["customer_id"] for r in loaded.customers().to_pyarrow().to_pylist()]
     assert order[:2] == ["c2", "c3"]  # most negatives first
@@ -110,14 +116,14 @@ def test_customers_weakest_moment(loaded: moments.Workspace) -> None:
 def test_a_full_tie_for_the_weakest_moment_has_one_answer(
     loaded: moments.Workspace, tmp_path: Path
 ) -> None:
-    """Same mean, importance (greeting 4 = checkout 4) and time: the first moment by id, on
-    every run and every engine."""
+    """Same mean and importance (greeting 4 = checkout 4): the first moment by id, on every
+    run and every engine, whichever was lived last."""
     loaded.load(
         write(
             tmp_path / "tie.csv",
             "event_id,customer_id,moment_id,occurred_at,score\n"
             "t1,c7,checkout,2026-03-10T09:00:00Z,5\n"
-            "t2,c7,greeting,2026-03-10T09:00:00Z,5\n",
+            "t2,c7,greeting,2026-03-10T09:30:00Z,5\n",
         ),
         "feedback",
     )
@@ -169,3 +175,77 @@ def test_segment_dimension_and_filter_use_the_latest_profile(
     only = loaded.scorecard("moment", segment="new").to_pyarrow().to_pylist()
     assert {r["moment_id"]: r["lived"] for r in only} == {"greeting": 1, "checkout": 1}
     assert loaded.totals(segment="loyal").to_pyarrow().to_pylist()[0]["lived"] == 2
+
+
+# moment -> importance: two pairs tie on importance, and one moment has none
+IMPORTANCE = {"arrival": 3, "bill": 3, "greeting": 5, "parking": None, "wait": 1}
+VALENCE = {-1: "negative", 0: "neutral", 1: "positive", None: "unknown"}
+LIVED = st.lists(  # per customer: (moment, score or None for unknown)
+    st.lists(
+        st.tuples(st.sampled_from(sorted(IMPORTANCE)), st.sampled_from([-1, 0, 1, None])),
+        min_size=1,
+        max_size=40,
+    ),
+    min_size=1,
+    max_size=12,
+)
+
+
+CLOSE = [  # the first: 19/40 for wait below 12/25 for greeting; the second: 1/2 = 20/40
+    [("greeting", 1)] * 12 + [("greeting", 0)] * 13 + [("wait", 1)] * 19 + [("wait", 0)] * 21,
+    [("wait", 1), ("wait", 0)] + [("bill", 1)] * 20 + [("bill", 0)] * 20,
+]
+
+
+@settings(derandomize=True, database=None, max_examples=40, deadline=None)
+@given(LIVED)
+@example(CLOSE)
+def test_the_weakest_moment_is_the_lowest_mean_then_importance_then_id(
+    customers: list[list[tuple[str, int | None]]],
+) -> None:
+    """Against exact fractions: the lowest mean valence, ties to the more important moment
+    (none counts as 0), then the first id; means 1/200 apart are told apart, equal ones
+    from different counts are not."""
+    rows = [
+        {
+            "customer_id": f"c{i}",
+            "moment_id": m,
+            "valence": VALENCE[s],
+            "score": s,
+            "occurred_at": datetime(2026, 3, 1, tzinfo=UTC) + timedelta(minutes=k),
+        }
+        for i, lived in enumerate(customers)
+        for k, (m, s) in enumerate(lived)
+    ]
+    judgements = ibis.memtable(
+        rows,
+        schema={
+            "customer_id": "string",
+            "moment_id": "string",
+            "valence": "string",
+            "score": "int8",
+            "occurred_at": "timestamp('UTC')",
+        },
+    )
+    moments_ = ibis.memtable(
+        [{"moment_id": m, "importance": v} for m, v in IMPORTANCE.items()],
+        schema={"moment_id": "string", "importance": "int64"},
+    )
+    got = {r["customer_id"]: r for r in customers_of(judgements, moments_).to_pyarrow().to_pylist()}
+    for i, lived in enumerate(customers):
+        sums: dict[str, list[int]] = {}
+        for m, s in lived:
+            if s is not None:
+                sums.setdefault(m, []).append(s)
+        r = got[f"c{i}"]
+        assert (r["lived"], r["unknown"]) == (len(lived), sum(s is None for _, s in lived))
+        if not sums:
+            assert r["weakest_moment"] is None and r["weakest_score"] is None
+            continue
+        want = min(
+            sums, key=lambda m: (Fraction(sum(sums[m]), len(sums[m])), -(IMPORTANCE[m] or 0), m)
+        )
+        assert r["weakest_moment"] == want
+        assert r["weakest_score"] == pytest.approx(
+            float(Fraction(sum(sums[want]), len(sums[want])))
+        )

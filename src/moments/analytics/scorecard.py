@@ -198,6 +198,47 @@ def trend(
     return scorecard(judgements, moments, dims, **kw)
 
 
+# A moment's place among the moments in a tie takes the low bits of the weakest-moment key;
+# the customer's mean valence for the moment, in fixed point, the high ones.
+_PLACE_BITS = 20  # up to 1,048,576 moments
+_MEAN_SCALE = 2**41  # means 2^-41 apart stay apart: exact up to 2^20 lived moments per pair
+
+
+def _weakest(judged: ibis.Table, moments: ibis.Table) -> ibis.Table:
+    """Per customer, the judged moment of lowest mean valence; ties go to the more important
+    moment, then to the first by id.
+
+    One integer per (customer, moment) orders all three: the mean in fixed point above the
+    moment's place in a tie, so the weakest is a plain ``min`` per customer. Numbering each
+    customer's moments in that order (a window) sorts them all; at 100 M lived moments on
+    DuckDB the window was 40 % of the query and grew faster than the data.
+    """
+    pm = judged.group_by(["customer_id", "moment_id"]).agg(
+        mean_score=judged.score.cast(dt.float64).mean()
+    )
+    # the moments judged (a handful) in their order for a tie; read from the lived moments,
+    # not the aggregate above, which an engine may compute again for each use
+    ids = judged.select("moment_id").distinct()
+    ids = ids.left_join(moments.select("moment_id", "importance"), "moment_id").drop(
+        "moment_id_right"
+    )
+    ids = ids.select(
+        "moment_id",
+        _place=ibis.row_number().over(
+            order_by=[ibis.desc(ids.importance.fill_null(0)), ids.moment_id]
+        ),
+    )
+    pm = pm.join(ids, "moment_id")
+    # mean + 1 is in [0, 2], so the key is below 2^62: an int64 on every engine. Two means
+    # of pairs with at most 2^20 lived moments each differ by at least 2^-40, so their fixed
+    # points differ; equal means are the same double, so theirs are equal.
+    fixed = ((pm.mean_score + 1) * _MEAN_SCALE).floor().cast(dt.int64)
+    key = fixed * 2**_PLACE_BITS + pm._place
+    low = pm.group_by("customer_id").agg(_key=key.min(), weakest_score=pm.mean_score.min())
+    j = low.join(ids, (low._key % 2**_PLACE_BITS) == ids._place)
+    return j.select("customer_id", weakest_moment=j.moment_id, weakest_score=j.weakest_score)
+
+
 def customers(
     judgements: ibis.Table,
     moments: ibis.Table,
@@ -207,30 +248,12 @@ def customers(
     """Per customer: lived and judged counts by valence, and their weakest judged moment.
 
     The weakest moment is the one with the lowest mean valence for that customer; ties go to the
-    more important moment, then to the more recent, then to the first by moment id.
+    more important moment, then to the first by moment id.
     """
     t = filtered(judgements, start, end)
     per = metrics(t, ["customer_id"])
     judged = t.filter(t.valence != "unknown")
-    pm = judged.group_by(["customer_id", "moment_id"]).agg(
-        mean_score=judged.score.cast(dt.float64).mean(),
-        last_at=judged.occurred_at.max(),
-    )
-    # A moment's importance depends on its id alone (ids are unique in a store): join it to
-    # the (customer, moment) pairs, not to every lived moment. At 100 M lived moments on
-    # DuckDB that is 15 % of the query.
-    pm = pm.left_join(moments.select("moment_id", "importance"), "moment_id").drop(
-        "moment_id_right"
-    )
-    ranked = pm.mutate(
-        _n=ibis.row_number().over(
-            group_by="customer_id",
-            order_by=[pm.mean_score, ibis.desc(pm.importance), ibis.desc(pm.last_at), pm.moment_id],
-        )
-    )
-    weakest = ranked.filter(ranked._n == 0).select(
-        "customer_id", weakest_moment="moment_id", weakest_score="mean_score"
-    )
+    weakest = _weakest(judged, moments)
     out = per.left_join(weakest, "customer_id").drop("customer_id_right")
     return out.select(
         "customer_id",
