@@ -217,16 +217,13 @@ def _weakest(judged: ibis.Table, moments: ibis.Table) -> ibis.Table:
     pm = judged.group_by(["customer_id", "moment_id"]).agg(
         mean_score=judged.score.cast(dt.float64).mean()
     )
-    # the moments judged (a handful) in their order for a tie; read from the lived moments,
-    # not the aggregate above, which an engine may compute again for each use
-    ids = judged.select("moment_id").distinct()
-    ids = ids.left_join(moments.select("moment_id", "importance"), "moment_id").drop(
-        "moment_id_right"
-    )
-    ids = ids.select(
+    # the registered moments in their order for a tie: a handful of rows. A judged moment is
+    # a registered one (the judge leaves the others unknown); one whose journey was removed
+    # since is left out until the store is judged again.
+    ids = moments.select(
         "moment_id",
         _place=ibis.row_number().over(
-            order_by=[ibis.desc(ids.importance.fill_null(0)), ids.moment_id]
+            order_by=[ibis.desc(moments.importance.fill_null(0)), moments.moment_id]
         ),
     )
     pm = pm.join(ids, "moment_id")
