@@ -113,22 +113,26 @@ def test_customers_weakest_moment(loaded: moments.Workspace) -> None:
     assert order[:2] == ["c2", "c3"]  # most negatives first
 
 
+def _answered(loaded: moments.Workspace, tmp_path: Path, *answers: str) -> dict[str, object]:
+    """Load survey answers of one customer (``event_id,customer_id,moment_id,occurred_at,
+    score`` lines), judge, and return that customer's row of ``customers()``."""
+    header = "event_id,customer_id,moment_id,occurred_at,score"
+    loaded.load(write(tmp_path / "answers.csv", "\n".join([header, *answers]) + "\n"), "feedback")
+    loaded.judge()
+    return _by(loaded.customers(), "customer_id")[answers[0].split(",")[1]]
+
+
 def test_a_full_tie_for_the_weakest_moment_has_one_answer(
     loaded: moments.Workspace, tmp_path: Path
 ) -> None:
     """Same mean and importance (greeting 4 = checkout 4): the first moment by id, on every
     run and every engine, whichever was lived last."""
-    loaded.load(
-        write(
-            tmp_path / "tie.csv",
-            "event_id,customer_id,moment_id,occurred_at,score\n"
-            "t1,c7,checkout,2026-03-10T09:00:00Z,5\n"
-            "t2,c7,greeting,2026-03-10T09:30:00Z,5\n",
-        ),
-        "feedback",
+    c7 = _answered(
+        loaded,
+        tmp_path,
+        "t1,c7,checkout,2026-03-10T09:00:00Z,5",
+        "t2,c7,greeting,2026-03-10T09:30:00Z,5",
     )
-    loaded.judge()
-    c7 = _by(loaded.customers(), "customer_id")["c7"]
     assert (c7["weakest_moment"], c7["weakest_score"], c7["positive"]) == ("checkout", 1.0, 2)
 
 
@@ -137,17 +141,12 @@ def test_the_more_important_moment_is_weaker_on_the_same_mean(
 ) -> None:
     """Same mean: the more important moment (dressing-room 5) before the more recent one
     (checkout 4, an hour later)."""
-    loaded.load(
-        write(
-            tmp_path / "importance.csv",
-            "event_id,customer_id,moment_id,occurred_at,score\n"
-            "i1,c8,dressing-room,2026-03-10T09:00:00Z,5\n"
-            "i2,c8,checkout,2026-03-10T10:00:00Z,5\n",
-        ),
-        "feedback",
+    c8 = _answered(
+        loaded,
+        tmp_path,
+        "i1,c8,dressing-room,2026-03-10T09:00:00Z,5",
+        "i2,c8,checkout,2026-03-10T10:00:00Z,5",
     )
-    loaded.judge()
-    c8 = _by(loaded.customers(), "customer_id")["c8"]
     assert (c8["weakest_moment"], c8["weakest_score"], c8["lived"]) == ("dressing-room", 1.0, 2)
 
 

@@ -84,12 +84,6 @@ def _moment_columns(moments: ibis.Table) -> ibis.Table:
     return moments.rename(touchpoint_channel="channel")
 
 
-def enriched(judgements: ibis.Table, moments: ibis.Table) -> ibis.Table:
-    """Judgements with their moment's journey, stage, touchpoint, owner and period columns."""
-    j = judgements.left_join(_moment_columns(moments), "moment_id").drop("moment_id_right")
-    return _with_periods(j)
-
-
 def _as_ts(x: date | datetime | str) -> ibis.Value:
     return ibis.literal(str(x)).cast(dt.Timestamp(timezone="UTC"))
 
