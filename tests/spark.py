@@ -28,9 +28,10 @@ def spark_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
         from moments.store.spark import session
 
         # the tests' stores are small; with pytest-xdist each worker runs its own JVM
-        os.environ.setdefault("MOMENTS_SPARK_DRIVER_MEMORY", "2g")
+        # (the variable, for the child processes some tests start)
+        heap = os.environ.setdefault("MOMENTS_SPARK_DRIVER_MEMORY", "2g")
         try:
-            session(MASTER)
+            session(MASTER, heap)
         except StoreError as e:
             reason = str(e)
     if reason is not None:

@@ -56,7 +56,15 @@ def test_memory_limit_reaches_the_engine(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("MOMENTS_MEMORY_LIMIT", "512MB")
     with moments.open(tmp_path / "m.duckdb") as ws:
         limit = ws.store.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0]
+        assert ws.info()["memory_limit"] == limit  # what `moments info` shows
     assert limit.replace(" ", "").upper() in {"512.0MB", "488.2MIB", "512MB", "488.2MB"}
+
+
+def test_the_spark_heap_is_a_setting(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MOMENTS_SPARK_DRIVER_MEMORY", "6g")
+    monkeypatch.setenv("MOMENTS_MEMORY_LIMIT", "3GB")
+    s = Settings()
+    assert (s.spark_driver_memory, s.memory_limit) == ("6g", "3GB")
 
 
 def test_bad_memory_limit_is_explained(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from datetime import UTC, datetime
@@ -27,17 +28,38 @@ def test_a_spark_url_names_a_master_and_a_warehouse() -> None:
             parse(bad)
 
 
-def test_the_driver_gets_a_quarter_of_the_memory_within_bounds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.delenv("MOMENTS_SPARK_DRIVER_MEMORY", raising=False)
+def test_the_driver_gets_a_quarter_of_the_memory_within_bounds() -> None:
     gib = 1 << 30
-    assert driver_memory(24 * gib) == "6144m"
-    assert driver_memory(4 * gib) == "2048m"  # never below 2 GB
-    assert driver_memory(256 * gib) == "16384m"  # nor above 16 GB
+    assert driver_memory(None, 24 * gib) == "6144m"
+    assert driver_memory(None, 4 * gib) == "2048m"  # never below 2 GB
+    assert driver_memory(None, 256 * gib) == "16384m"  # nor above 16 GB
+    assert driver_memory("", 24 * gib) == "6144m"
     assert driver_memory().endswith("m")  # this machine's
-    monkeypatch.setenv("MOMENTS_SPARK_DRIVER_MEMORY", "3g")
-    assert driver_memory(24 * gib) == "3g"
+
+
+@pytest.mark.parametrize(
+    ("given", "heap"),
+    [
+        ("3g", "3072m"),
+        ("3GB", "3072m"),
+        ("3 GiB", "3072m"),
+        ("1.5g", "1536m"),
+        ("512m", "512m"),
+        ("512MB", "512m"),
+        ("512", "512m"),  # Spark's unit when none is given
+        ("1t", "1048576m"),
+        ("4194304k", "4096m"),
+        ("2147483648b", "2048m"),
+    ],
+)
+def test_a_given_heap_is_written_the_way_spark_reads_it(given: str, heap: str) -> None:
+    assert driver_memory(given, 24 << 30) == heap
+
+
+@pytest.mark.parametrize("given", ["lots", "3x", "-1g", "0", "100k", "g"])
+def test_a_heap_spark_cannot_use_is_refused_with_examples(given: str) -> None:
+    with pytest.raises(StoreError, match=f"Spark driver memory '{given}' is not understood"):
+        driver_memory(given)
 
 
 def test_a_missing_warehouse_is_not_created_unless_asked(spark_root: Path) -> None:
@@ -86,21 +108,25 @@ def test_another_process_finds_the_tables_in_the_warehouse(spark_root: Path) -> 
     url = spark_url(spark_root, "reopen")
     with Store.open(url) as store:
         store.append("interactions", _rows(3))
+    # the memory limit setting sizes the new process's Spark heap
+    env = {k: v for k, v in os.environ.items() if k != "MOMENTS_SPARK_DRIVER_MEMORY"}
+    env["MOMENTS_MEMORY_LIMIT"] = "1536MB"
     done = subprocess.run(
         [sys.executable, "-m", "moments.cli.app", "info", "--db", url],
         capture_output=True,
         text=True,
         timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     info = json.loads(done.stdout[done.stdout.index("{") :])
     assert info["engine"] == "spark" and info["tables"]["interactions"] == 3
+    assert info["memory_limit"] == "1536m"
 
 
 def test_staged_rows_are_files_that_go_with_their_view(spark_root: Path) -> None:
     """Loads stage rows as Parquet under .staging (not in Spark's task messages); the files
     are removed with the view, and a killed process's leftovers a day later."""
-    import os
     import time
 
     from moments.store.spark import STAGING

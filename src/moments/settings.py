@@ -51,8 +51,15 @@ class Settings(BaseSettings):
     )
     memory_limit: str | None = Field(
         None,
-        description="Most memory the engine may use before spilling to disk, e.g. '4GB' "
-        "(default: the engine's own, 80% of RAM for DuckDB).",
+        description="Most memory the engine may use, e.g. '4GB': DuckDB spills to disk beyond "
+        "it (default: its own, 80% of RAM); Spark gets it as its driver's heap unless "
+        "spark_driver_memory is set. PostgreSQL's memory is its server's to set.",
+    )
+    spark_driver_memory: str | None = Field(
+        None,
+        description="Spark's driver heap, e.g. '8g' or '8GB' (default: memory_limit, else a "
+        "quarter of the machine's memory, 2-16 GB). In local mode the driver does all the work. "
+        "Read when the process starts Spark.",
     )
     timezone: str | None = Field(
         None,

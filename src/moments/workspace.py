@@ -107,13 +107,14 @@ class Workspace:
         self.close()
 
     def info(self) -> dict[str, Any]:
-        """Engine, location, schema version and the size of every table."""
+        """Engine, location, schema version, the size of every table and the engine's memory cap."""
         return {
             "engine": self.store.engine,
             "location": self.store.location,
             "schema_version": self.store.meta("schema_version"),
             "journeys": [j.id for j in self.journeys()],
             "tables": self.store.sizes(),
+            "memory_limit": self.store.memory_limit(),
         }
 
     # -- journeys --------------------------------------------------------------------------
@@ -557,6 +558,9 @@ def open(
     """Open (or create) a store: a DuckDB file path, ``duckdb:///path``, or the configured URL."""
     settings = settings or Settings()
     store = Store.open(
-        url or settings.database_url, create=create, memory_limit=settings.memory_limit
+        url or settings.database_url,
+        create=create,
+        memory_limit=settings.memory_limit,
+        spark_driver_memory=settings.spark_driver_memory,
     )
     return Workspace(store, settings)

@@ -113,7 +113,12 @@ def export(
                 bar.update(task, description=f"copying {name}", advance=rows)
 
             report = export_store(
-                ws.store, to, replace=replace, progress=step, actor=ws.principal.user_id
+                ws.store,
+                to,
+                replace=replace,
+                progress=step,
+                actor=ws.principal.user_id,
+                settings=ws.settings,
             )
     out.print(str(report), highlight=False)
 

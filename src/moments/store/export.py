@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from moments.errors import InputError, StoreError
+from moments.settings import Settings
 from moments.store.schema import TABLES
 from moments.store.store import Store, _q
 
@@ -82,14 +83,22 @@ def export_store(
     replace: bool = False,
     progress: Callable[[str, int], None] | None = None,
     actor: str = "",
+    settings: Settings | None = None,
 ) -> ExportReport:
     """Copy every table of ``source`` into the store at ``url``; see the module doc. The
-    export is recorded in the source's audit log as done by ``actor``."""
+    export is recorded in the source's audit log as done by ``actor``; the target opens with
+    ``settings``' memory limits."""
     from moments.governance.audit import record
     from moments.store.store import redact
 
     started = time.perf_counter()
-    target = Store.open(url, create=True)
+    settings = settings or Settings()
+    target = Store.open(
+        url,
+        create=True,
+        memory_limit=settings.memory_limit,
+        spark_driver_memory=settings.spark_driver_memory,
+    )
     try:
         if target.location == source.location and target.engine == source.engine:
             raise InputError("the source and the target are the same store", "name another URL")

@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -62,13 +63,25 @@ def parse(url: str) -> tuple[str, Path]:
     return master, Path(warehouse).expanduser().resolve()
 
 
-def driver_memory(physical: int | None = None) -> str:
-    """Spark's driver heap: ``MOMENTS_SPARK_DRIVER_MEMORY`` if set, else a quarter of the
-    machine's memory, between 2 GB and 16 GB. In local mode the driver is also the executor,
-    and at 100 M lived moments 2 GB ran a judgement out of aggregation memory."""
-    given = os.environ.get("MOMENTS_SPARK_DRIVER_MEMORY")
-    if given:
-        return given
+_UNITS = {"": 1 << 20, "b": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b)?\s*", re.IGNORECASE)
+
+
+def driver_memory(given: str | None = None, physical: int | None = None) -> str:
+    """Spark's driver heap: ``given`` (``8g``, ``8GB``, ``512 MiB``; a plain number is MB) in
+    Spark's form, else a quarter of the machine's memory, between 2 GB and 16 GB. In local mode
+    the driver is also the executor, and at 100 M lived moments 2 GB ran a judgement out of
+    aggregation memory."""
+    if given is not None and given.strip():
+        m = _SIZE.fullmatch(given)
+        unit = (m.group(2) or ("b" if m.group(3) else "")).lower() if m else ""
+        mb = int(float(m.group(1)) * _UNITS[unit]) >> 20 if m else 0
+        if mb < 1:
+            raise StoreError(
+                f"Spark driver memory '{given}' is not understood; write e.g. 8g or 8GB "
+                "(MOMENTS_SPARK_DRIVER_MEMORY or MOMENTS_MEMORY_LIMIT)"
+            )
+        return f"{mb}m"
     if physical is None:
         try:
             physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
@@ -78,8 +91,10 @@ def driver_memory(physical: int | None = None) -> str:
     return f"{mb}m"
 
 
-def session(master: str) -> Any:
-    """This process's Spark session (one per process, as Spark allows), started on first use."""
+def session(master: str, heap: str | None = None) -> Any:
+    """This process's Spark session (one per process, as Spark allows), started on first use
+    with a driver heap of ``heap`` (see :func:`driver_memory`); a running one keeps its own."""
+    memory = driver_memory(heap)  # a bad size is refused even when Spark already runs
     os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
     try:
         from pyspark.sql import SparkSession
@@ -107,7 +122,7 @@ def session(master: str) -> Any:
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
-        .config("spark.driver.memory", driver_memory())
+        .config("spark.driver.memory", memory)
         .config("spark.local.dir", scratch)
     )
     try:

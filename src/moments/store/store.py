@@ -70,12 +70,20 @@ class Store:
 
     # -- lifecycle -------------------------------------------------------------------------
     @classmethod
-    def open(cls, url: str | Path, create: bool = True, memory_limit: str | None = None) -> Store:
+    def open(
+        cls,
+        url: str | Path,
+        create: bool = True,
+        memory_limit: str | None = None,
+        spark_driver_memory: str | None = None,
+    ) -> Store:
+        """Open (or create) the store at ``url``. ``memory_limit`` caps DuckDB, and is Spark's
+        driver heap unless ``spark_driver_memory`` is given; PostgreSQL's server sets its own."""
         engine, location = parse_url(url)
         if engine == "postgres":
             return cls._open_postgres(location, create)
         if engine == "spark":
-            return cls._open_spark(location, create)
+            return cls._open_spark(location, create, spark_driver_memory or memory_limit)
         if location != ":memory:":
             path = Path(location)
             if not path.exists() and not create:
@@ -126,11 +134,11 @@ class Store:
         return store
 
     @classmethod
-    def _open_spark(cls, url: str, create: bool) -> Store:
+    def _open_spark(cls, url: str, create: bool, heap: str | None) -> Store:
         from moments.store import spark
 
         master, root = spark.parse(url)
-        session = spark.session(master)
+        session = spark.session(master, heap)
         con = ibis.pyspark.connect(session)
         store = cls(con, "spark", url)
         store.warehouse = spark.Warehouse(session, root)
@@ -314,6 +322,15 @@ class Store:
 
     def sizes(self) -> dict[str, int]:
         return {name: self.count(name) for name in TABLES}
+
+    def memory_limit(self) -> str | None:
+        """The engine's memory cap as it reports it: DuckDB's ``memory_limit``, Spark's driver
+        heap; None on PostgreSQL, whose server sets its own."""
+        if self.engine == "duckdb":
+            return str(self.con.raw_sql("SELECT current_setting('memory_limit')").fetchone()[0])
+        if self.warehouse is not None:
+            return str(self.warehouse.spark.sparkContext.getConf().get("spark.driver.memory"))
+        return None
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
