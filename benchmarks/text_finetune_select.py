@@ -1,4 +1,4 @@
-"""Choose the ``minilm-ft`` epochs and detection threshold on a held-out part of TRAIN.
+"""Choose a fine-tuned backend's epochs and detection threshold on a held-out part of TRAIN.
 
 SemEval-2014 restaurants train is split 80/20 (seeded). The backend is fine-tuned on the 80 %
 for ``--epochs`` epochs (one linear-decay schedule); after each epoch the held-out 20 % is scored
@@ -7,6 +7,7 @@ threshold are then chosen on the held-out part alone (best mean of detection mic
 accuracy), and the test figures *of that choice* are printed: the test file never chooses.
 
     python benchmarks/text_finetune_select.py --epochs 4 --out /tmp/ft_select.json
+    python benchmarks/text_finetune_select.py --backend mpnet-ft --lr 4e-5 --out /tmp/mp.json
 
 Slow on a CPU (minutes per epoch); uses CUDA when there is one.
 """
@@ -24,6 +25,7 @@ import numpy as np
 
 from moments.text.corpus import POLARITIES, Labelled, labels_of, read_comments
 from moments.text.finetune import FineTunedModel
+from moments.text.model import new_model
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval14-restaurants"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
@@ -65,6 +67,7 @@ def scores(
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--data", type=Path, default=DATA)
+    ap.add_argument("--backend", default="minilm-ft", choices=["minilm-ft", "mpnet-ft"])
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lr", type=float, default=8e-5)
     ap.add_argument("--seed", type=int, default=0)
@@ -75,7 +78,8 @@ def main() -> int:
     order = np.random.default_rng(0).permutation(len(train))
     held = [train[i] for i in sorted(order[: len(train) // 5])]
     fit = [train[i] for i in sorted(order[len(train) // 5 :])]
-    model = FineTunedModel(epochs=a.epochs, lr=a.lr, seed=a.seed)
+    model = new_model(a.backend, epochs=a.epochs, lr=a.lr, seed=a.seed)
+    assert isinstance(model, FineTunedModel)
     log: list[dict[str, Any]] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}
     start = time.perf_counter()

