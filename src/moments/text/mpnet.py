@@ -28,7 +28,8 @@ FILES = (
 )
 
 if not weights_.installed(PARTS):  # without the extra the backend is simply not registered
-    raise ImportError("the all-mpnet-base-v2 weights are not installed", name=PARTS[0])
+    missing = next(p for p in PARTS if not weights_.installed([p]))
+    raise ModuleNotFoundError("the all-mpnet-base-v2 weights are not installed", name=missing)
 
 from moments.text.finetune import FineTunedModel  # noqa: E402  (needs torch: the extra)
 from moments.text.model import register_model  # noqa: E402
