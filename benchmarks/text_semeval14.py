@@ -14,6 +14,8 @@ scored, never used to choose anything.
     python benchmarks/text_semeval14.py --backend minilm-ft  # fine-tuned MiniLM (slow on a CPU;
         # its epochs/threshold come from benchmarks/text_finetune_select.py, a held-out part
         # of train: --cv would fine-tune five more times)
+    python benchmarks/text_semeval14.py --backend mpnet-ft   # the 'text-large' extra: about
+        # 20 minutes of training on 2 cores; settings from text_finetune_select.py likewise
     python benchmarks/text_semeval14.py --cv               # + 5-fold CV on train only
 """
 
@@ -121,7 +123,9 @@ def main() -> int:
         ("4-way accuracy", acc4, t_acc),
         ("sentences/s", ev.texts_per_second, t_speed),
     ]:
-        print(f"  {'PASS' if got >= want else 'FAIL'}  {what} {got:,.1f} (target ≥ {want:,.1f})")
+        if want:  # the strongest backend has no throughput target
+            verdict = "PASS" if got >= want else "FAIL"
+            print(f"  {verdict}  {what} {got:,.1f} (target ≥ {want:,.1f})")
     return 0
 
 
