@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pyarrow as pa
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from moments.errors import StoreError
 from moments.store import Store
@@ -54,6 +56,39 @@ def test_the_driver_gets_a_quarter_of_the_memory_within_bounds() -> None:
 )
 def test_a_given_heap_is_written_the_way_spark_reads_it(given: str, heap: str) -> None:
     assert driver_memory(given, 24 << 30) == heap
+
+
+@given(
+    n=st.integers(1, 1 << 20),
+    unit=st.sampled_from(["", "k", "m", "g", "t"]),
+    suffix=st.sampled_from(["", "b", "ib"]),
+    space=st.sampled_from(["", " "]),
+    upper=st.booleans(),
+)
+def test_any_size_spark_can_use_becomes_whole_megabytes(
+    n: int, unit: str, suffix: str, space: str, upper: bool
+) -> None:
+    text = f"{n}{space}{unit}{suffix if unit or suffix == 'b' else ''}"
+    text = text.upper() if upper else text
+    scale = {"": 1 << 20, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30, "t": 1 << 40}[unit]
+    if not unit and suffix == "b":
+        scale = 1
+    mb = n * scale >> 20
+    if mb:
+        assert driver_memory(text) == f"{mb}m"
+    else:
+        with pytest.raises(StoreError, match="is not understood"):
+            driver_memory(text)
+
+
+@given(st.text(max_size=12))
+def test_any_text_is_a_heap_or_a_clear_error(text: str) -> None:
+    try:
+        heap = driver_memory(text, 24 << 30)
+    except StoreError as e:
+        assert "write e.g. 8g or 8GB" in str(e)
+    else:
+        assert heap.endswith("m") and int(heap[:-1]) >= 1
 
 
 @pytest.mark.parametrize("given", ["lots", "3x", "-1g", "0", "100k", "g"])
@@ -103,8 +138,9 @@ def test_a_failed_change_leaves_every_table_as_it_was(spark_root: Path) -> None:
         assert store.count("interactions") == 3
 
 
-def test_another_process_finds_the_tables_in_the_warehouse(spark_root: Path) -> None:
-    """Spark's catalog lives in memory: a new process registers the folders again."""
+def test_another_process_finds_the_tables_and_gets_the_configured_heap(spark_root: Path) -> None:
+    """Spark's catalog lives in memory: a new process registers the folders again. Its heap
+    comes from the settings."""
     url = spark_url(spark_root, "reopen")
     with Store.open(url) as store:
         store.append("interactions", _rows(3))
