@@ -101,12 +101,13 @@ def peak_rss_tree() -> int:
 def child(url: str, lived: int, block: int, root: Path, memory_limit: str | None) -> None:
     import moments
     from moments.demo.build import KINDS, example_journey
+    from moments.store.store import parse_url
 
     blocks, per_block = plan(lived, block)
     timings: dict[str, Any] = {}
     # --memory-limit is DuckDB's: Spark keeps its own heap (MOMENTS_SPARK_DRIVER_MEMORY, else a
     # quarter of the machine), as in the figures of benchmarks/README.md
-    duck = not url.startswith(("spark:", "postgresql:"))
+    duck = parse_url(url)[0] == "duckdb"
     settings = moments.Settings(memory_limit=memory_limit) if memory_limit and duck else None
     with moments.open(url, settings=settings) as ws:
         ws.add_journey(example_journey())

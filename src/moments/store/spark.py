@@ -74,8 +74,10 @@ def driver_memory(given: str | None = None, physical: int | None = None) -> str:
     aggregation memory."""
     if given is not None and given.strip():
         m = _SIZE.fullmatch(given)
-        unit = (m.group(2) or ("b" if m.group(3) else "")).lower() if m else ""
-        mb = int(float(m.group(1)) * _UNITS[unit]) >> 20 if m else 0
+        mb = 0
+        if m:
+            unit = m.group(2) or ("b" if m.group(3) else "")  # "512b": bytes; "512": MB
+            mb = int(float(m.group(1)) * _UNITS[unit.lower()]) >> 20
         if mb < 1:
             raise StoreError(
                 f"Spark driver memory '{given}' is not understood; write e.g. 8g or 8GB "

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import abc
 import importlib
-import importlib.metadata
 import importlib.util
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,7 +23,7 @@ from typing import Any, ClassVar, Self
 import joblib
 
 from moments.errors import InputError, MomentsError, Problem
-from moments.text.weights import MPNET_PARTS
+from moments.text.weights import MPNET_PARTS, installed
 
 FORMAT = "moments-text-model"
 FORMAT_VERSION = 1
@@ -127,11 +126,7 @@ def _installed(name: str) -> bool:
     """A module that can be imported, or an installed distribution (weights-only packages)."""
     if "-" not in name and importlib.util.find_spec(name) is not None:
         return True
-    try:
-        importlib.metadata.distribution(name)
-    except importlib.metadata.PackageNotFoundError:
-        return False
-    return True
+    return installed([name])
 
 
 def backends() -> list[str]:

@@ -27,9 +27,9 @@ FILES = (
     "vocab.txt",
 )
 
-if not weights_.installed(PARTS):  # without the extra the backend is simply not registered
-    missing = next(p for p in PARTS if not weights_.installed([p]))
-    raise ModuleNotFoundError("the all-mpnet-base-v2 weights are not installed", name=missing)
+missing = [p for p in PARTS if not weights_.installed([p])]
+if missing:  # without the extra the backend is simply not registered
+    raise ModuleNotFoundError("the all-mpnet-base-v2 weights are not installed", name=missing[0])
 
 from moments.text.finetune import FineTunedModel  # noqa: E402  (needs torch: the extra)
 from moments.text.model import register_model  # noqa: E402
@@ -38,7 +38,7 @@ from moments.text.model import register_model  # noqa: E402
 def weights_path() -> str:
     """The folder of the unpacked all-mpnet-base-v2 weights and tokenizer."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the weights are local: never the hub
-    return str(weights_.unpacked(FOLDER, weights_.zip_parts(PARTS), FOLDER, FILES))
+    return str(weights_.unpacked(FOLDER, lambda: weights_.zip_parts(PARTS), FOLDER, FILES))
 
 
 @register_model

