@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from moments.errors import InputError
 from moments.text.corpus import labels_of
 from moments.text.evaluate import evaluate
-from moments.text.linear import LinearModel, _best_threshold
+from moments.text.linear import MENTIONED, LinearModel, _best_threshold
 from moments.text.model import load_model, save_model
 from tests.text_comments import comments
 
@@ -63,6 +63,18 @@ def test_odd_texts_get_a_clear_result(model: LinearModel, text: str) -> None:
 def test_every_comment_gets_a_moment_when_training_always_had_one(model: LinearModel) -> None:
     (mentions,) = model.predict(["The cubicle"])
     assert len(mentions) >= 1
+
+
+def test_a_category_is_mentioned_from_its_probability_on(model: LinearModel) -> None:
+    texts = [c.text for c in HELD_OUT] + ["The stylist was fine, I suppose.", "Parking."]
+    for text, found in zip(texts, model.predict(texts), strict=True):
+        rows = model.explain(text)["categories"]
+        likely = [r["category"] for r in rows if r["probability"] >= MENTIONED]
+        if likely:
+            assert [m.category for m in found] == likely, text
+        elif found:  # none likely enough: the most likely one, as training always had one
+            best = max(rows, key=lambda r: r["probability"])
+            assert [m.category for m in found] == [best["category"]], text
 
 
 def test_save_and_load_give_the_same_predictions(model: LinearModel, tmp_path: Path) -> None:
