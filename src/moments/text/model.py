@@ -205,7 +205,7 @@ def load_model(path: str | Path) -> TextModel:
     try:
         header = joblib.load(p)
     except ModuleNotFoundError as e:  # a backend of an extra that is not installed here
-        extra = next((x for _, needs, x in EXTRAS.values() if e.name in needs), "text")
+        extra = _extra_of(e)
         raise InputError(
             Problem(
                 f"the model needs {e.name}, which is not installed",
@@ -251,6 +251,18 @@ def load_model(path: str | Path) -> TextModel:
             )
         )
     return model
+
+
+def _extra_of(e: ModuleNotFoundError) -> str:
+    """The extra whose backend module failed to import (several extras need torch alike)."""
+    extras = {module: extra for module, _, extra in EXTRAS.values()}
+    tb = e.__traceback__
+    while tb is not None:  # outermost first: the backend module being imported
+        name = tb.tb_frame.f_globals.get("__name__")
+        if name in extras:
+            return extras[name]
+        tb = tb.tb_next
+    return next((x for _, needs, x in EXTRAS.values() if e.name in needs), "text")
 
 
 def clip(texts: Sequence[str]) -> list[str]:
