@@ -1,13 +1,15 @@
-"""Choose a fine-tuned backend's epochs and detection threshold on a held-out part of TRAIN.
+"""Choose a fine-tuned backend's epochs, blend weights and threshold on a held-out part of TRAIN.
 
 SemEval-2014 restaurants train is split 80/20 (seeded). The backend is fine-tuned on the 80 %
-for ``--epochs`` epochs (one linear-decay schedule); after each epoch the held-out 20 % is scored
-for every threshold, and the test file's probabilities are written aside. The epoch and the
-threshold are then chosen on the held-out part alone (best mean of detection micro-F1 and 4-way
-accuracy), and the test figures *of that choice* are printed: the test file never chooses.
+for ``--epochs`` epochs (one linear-decay schedule), its linear second opinion trained on the
+same 80 %. After each epoch the held-out 20 % is scored: for detection, every blend weight of
+the linear model (0, 0.1, …, 1) at every threshold (micro-F1); for polarity, every blend weight
+(4-way accuracy given the gold categories). The epoch is the one with the best mean of the two
+on the held-out part, with its best weights and threshold; only then are the test figures *of
+that choice* printed: the test file never chooses.
 
     python benchmarks/text_finetune_select.py --epochs 4 --out /tmp/ft_select.json
-    python benchmarks/text_finetune_select.py --backend mpnet-ft --lr 4e-5 --out /tmp/mp.json
+    python benchmarks/text_finetune_select.py --backend mpnet-ft --epochs 6 --out /tmp/mp.json
 
 Slow on a CPU (minutes per epoch); uses CUDA when there is one.
 """
@@ -29,23 +31,33 @@ from moments.text.model import new_model
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval14-restaurants"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
+WEIGHTS = [round(w, 1) for w in np.arange(0, 1.01, 0.1)]
+CHOICE = ("linear_weight", "threshold", "linear_polarity_weight")
+Probabilities = tuple[np.ndarray, np.ndarray]
 
 
-def scores(
-    det: np.ndarray, pol: np.ndarray, rows: list[Labelled], model: FineTunedModel, t: float
-) -> dict[str, float]:
-    """Detection micro P/R/F1 (at least one category per text) and polarity given the gold."""
-    cats, pols = model.categories, model.polarities
+def detection(det: np.ndarray, rows: list[Labelled], cats: list[str], t: float) -> dict:
+    """Detection micro P/R/F1, at least one category per text."""
     chosen = det >= t
     empty = ~chosen.any(axis=1)
     chosen[np.flatnonzero(empty), det[empty].argmax(axis=1)] = True
     gold = np.zeros_like(chosen)
+    for i, r in enumerate(rows):
+        gold[i, [cats.index(c) for c, _ in r.categories]] = True
+    tp = int((chosen & gold).sum())
+    return {
+        "P": 100 * tp / chosen.sum(),
+        "R": 100 * tp / gold.sum(),
+        "F1": 100 * 2 * tp / (chosen.sum() + gold.sum()),
+    }
+
+
+def polarity(pol: np.ndarray, rows: list[Labelled], cats: list[str], pols: list[str]) -> dict:
+    """Accuracy 4-way, 3-way and binary of the polarity given the gold categories."""
     ok = {"4-way": [0, 0], "3-way": [0, 0], "binary": [0, 0]}
     for i, r in enumerate(rows):
         for c, g in r.categories:
-            k = cats.index(c)
-            gold[i, k] = True
-            pred = pols[int(pol[i, k].argmax())]
+            pred = pols[int(pol[i, cats.index(c)].argmax())]
             for name, subset in (
                 ("4-way", POLARITIES),
                 ("3-way", POLARITIES[:3]),
@@ -54,14 +66,38 @@ def scores(
                 if g in subset:
                     ok[name][0] += pred == g
                     ok[name][1] += 1
-    tp = int((chosen & gold).sum())
-    out = {
-        "P": 100 * tp / chosen.sum(),
-        "R": 100 * tp / gold.sum(),
-        "F1": 100 * 2 * tp / (chosen.sum() + gold.sum()),
+    return {k: 100 * a / n for k, (a, n) in ok.items()}
+
+
+def mix(net: np.ndarray, lin: np.ndarray, w: float) -> np.ndarray:
+    return (1 - w) * net + w * lin
+
+
+def scores(
+    net: Probabilities, lin: Probabilities, rows: list[Labelled], model: FineTunedModel, at: dict
+) -> dict[str, float]:
+    """Detection and polarity of the blend ``at`` (linear_weight, threshold, polarity weight)."""
+    cats, pols = model.categories, model.polarities
+    det = mix(net[0], lin[0], at["linear_weight"])
+    return {
+        **at,
+        **detection(det, rows, cats, at["threshold"]),
+        **polarity(mix(net[1], lin[1], at["linear_polarity_weight"]), rows, cats, pols),
     }
-    out.update({k: 100 * a / n for k, (a, n) in ok.items()})
-    return out
+
+
+def choose(
+    net: Probabilities, lin: Probabilities, rows: list[Labelled], model: FineTunedModel
+) -> dict[str, float]:
+    """The blend weights and threshold best on ``rows``, with their scores."""
+    cats, pols = model.categories, model.polarities
+    w, t = max(
+        ((w, t) for w in WEIGHTS for t in THRESHOLDS),
+        key=lambda wt: detection(mix(net[0], lin[0], wt[0]), rows, cats, wt[1])["F1"],
+    )
+    wp = max(WEIGHTS, key=lambda w: polarity(mix(net[1], lin[1], w), rows, cats, pols)["4-way"])
+    at = {"linear_weight": w, "threshold": t, "linear_polarity_weight": wp}
+    return scores(net, lin, rows, model, at)
 
 
 def main() -> int:
@@ -69,7 +105,7 @@ def main() -> int:
     ap.add_argument("--data", type=Path, default=DATA)
     ap.add_argument("--backend", default="minilm-ft", choices=["minilm-ft", "mpnet-ft"])
     ap.add_argument("--epochs", type=int, default=4)
-    ap.add_argument("--lr", type=float, default=8e-5)
+    ap.add_argument("--lr", type=float, help="learning rate (default: the backend's)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=Path("ft_select.json"))
     a = ap.parse_args()
@@ -78,7 +114,9 @@ def main() -> int:
     order = np.random.default_rng(0).permutation(len(train))
     held = [train[i] for i in sorted(order[: len(train) // 5])]
     fit = [train[i] for i in sorted(order[len(train) // 5 :])]
-    model = new_model(a.backend, epochs=a.epochs, lr=a.lr, seed=a.seed)
+    lr = {"lr": a.lr} if a.lr else {}
+    # any weight above 0 has the linear model trained; the sweep then weighs it 0 to 1
+    model = new_model(a.backend, epochs=a.epochs, seed=a.seed, linear_weight=0.5, **lr)
     assert isinstance(model, FineTunedModel)
     log: list[dict[str, Any]] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}
@@ -86,18 +124,19 @@ def main() -> int:
 
     def on_epoch(epoch: int) -> None:
         took = time.perf_counter() - start
-        det, pol = model.probabilities([c.text for c in held])
-        best = max(
-            ({"threshold": t, **scores(det, pol, held, model, t)} for t in THRESHOLDS),
-            key=lambda s: (s["F1"] + s["4-way"]) / 2,
+        assert model.linear is not None  # trained before the net
+        held_texts, test_texts = [c.text for c in held], [c.text for c in test]
+        best = choose(
+            model.net_probabilities(held_texts), model.linear.probabilities(held_texts), held, model
         )
-        tdet, tpol = model.probabilities([c.text for c in test])
+        at = {k: best[k] for k in CHOICE}
+        net, lin = model.net_probabilities(test_texts), model.linear.probabilities(test_texts)
         log.append(
             {
                 "epoch": epoch,
                 "train_seconds": round(took),
                 "heldout": best,
-                "test_at_that_threshold": scores(tdet, tpol, test, model, best["threshold"]),
+                "test_at_that_choice": scores(net, lin, test, model, at),
             }
         )
         print(json.dumps({"epoch": epoch, "seconds": round(took), "heldout": best}), flush=True)
@@ -109,8 +148,8 @@ def main() -> int:
     result: dict[str, Any] = {"args": settings, "log": log}
     result["chosen"] = {
         "epoch": choice["epoch"],
-        "threshold": choice["heldout"]["threshold"],
-        "test": choice["test_at_that_threshold"],
+        **{k: choice["heldout"][k] for k in CHOICE},
+        "test": choice["test_at_that_choice"],
     }
     a.out.write_text(json.dumps(result, indent=1))
     print(json.dumps(result["chosen"], indent=1))

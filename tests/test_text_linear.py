@@ -77,6 +77,22 @@ def test_a_category_is_mentioned_from_its_probability_on(model: LinearModel) -> 
             assert [m.category for m in found] == [best["category"]], text
 
 
+def test_probabilities_agree_with_explain_and_predict(model: LinearModel) -> None:
+    texts = [c.text for c in HELD_OUT[:12]] + [""]
+    det, pol = model.probabilities(texts)
+    k, p = len(model.categories), len(model.polarities)
+    assert det.shape == (len(texts), k) and pol.shape == (len(texts), k, p)
+    np.testing.assert_allclose(pol.sum(axis=2), 1.0)
+    for i, text in enumerate(texts):
+        rows = model.explain(text)["categories"]
+        np.testing.assert_allclose(det[i], [r["probability"] for r in rows])
+        given = model.predict([text], given=[model.categories])[0]
+        assert [model.polarities[b] for b in pol[i].argmax(axis=1)] == [m.polarity for m in given]
+        np.testing.assert_allclose(pol[i].max(axis=1), [m.confidence for m in given])
+    empty_det, empty_pol = model.probabilities([])
+    assert empty_det.shape == (0, k) and empty_pol.shape == (0, k, p)
+
+
 def test_save_and_load_give_the_same_predictions(model: LinearModel, tmp_path: Path) -> None:
     path = save_model(model, tmp_path / "m.joblib")
     again = load_model(path)

@@ -231,6 +231,25 @@ class LinearModel(TextModel):
                 j += 1
         return out
 
+    def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+        """P(mentioned) per text and category, and P(polarity) per text, category, polarity
+        (in the order of ``polarities``), as the fine-tuned backends give them."""
+        texts = clip(texts)
+        n, k = len(texts), len(self.categories)
+        if not n:
+            return np.zeros((0, k)), np.zeros((0, k, max(len(self.polarities), 1)))
+        x = self.ngrams.transform(texts)
+        det = np.column_stack([d.probability(d.scores(x)) for d in self.detectors])
+        if self.polarity is None:
+            return det, np.ones((n, k, 1))
+        rows, cats = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
+        pol = self.polarity.predict_proba(
+            self._pair_features(x[rows], cats, self._lexicon(texts)[rows])
+        )
+        classes = [str(c) for c in self.polarity.classes_]
+        pol = pol[:, [classes.index(p) for p in self.polarities]]
+        return det, pol.reshape(n, k, len(self.polarities))
+
     def _detect(self, x: sp.csr_matrix) -> list[list[tuple[str, float, tuple[str, ...]]]]:
         margins = np.column_stack([d.scores(x) for d in self.detectors])
         probs = np.column_stack(
