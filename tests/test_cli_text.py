@@ -112,3 +112,41 @@ def test_journey_router_from_keywords_reports_no_known_moment(tmp_path: Path) ->
     a, b = [json.loads(x) for x in (tmp_path / "p.jsonl").read_text().splitlines()]
     assert [c["category"] for c in a["categories"]] == ["checkout"]
     assert b["categories"] == [] and b["no_known_moment"] is True
+
+
+def test_train_takes_backend_settings_by_name(tmp_path: Path) -> None:
+    data = write_jsonl(tmp_path / "train.jsonl", 40, seed=0)
+    model_file = tmp_path / "m.joblib"
+    code, out = run(
+        "text", "train", data, "--out", model_file, "-p", "detect_c=1", "--param", "polarity_c=0.5"
+    )
+    assert code == 0, out
+    from moments.text.model import load_model
+
+    params = load_model(model_file).summary()["params"]
+    assert (params["detect_c"], params["polarity_c"]) == (1, 0.5)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message", "fix"),
+    [
+        ("epochs=3", "backend 'linear' has no parameter 'epochs'", "detect_c, lexicon_scale"),
+        ("detect_c=strong", "'detect_c' of backend 'linear' takes a float", "e.g. detect_c=0.3"),
+    ],
+)
+def test_a_wrong_backend_setting_is_named_before_training(
+    tmp_path: Path, setting: str, message: str, fix: str
+) -> None:
+    data = write_jsonl(tmp_path / "train.jsonl", 20, seed=0)
+    code, out = run("text", "train", data, "--out", tmp_path / "m.joblib", "-p", setting)
+    flat = " ".join(out.split())
+    assert code == 1 and message in flat and fix in flat, out
+    assert not (tmp_path / "m.joblib").exists()
+
+
+@pytest.mark.parametrize("setting", ["detect_c", "=1", "seed=3"])
+def test_a_malformed_setting_is_a_usage_error(tmp_path: Path, setting: str) -> None:
+    data = write_jsonl(tmp_path / "train.jsonl", 20, seed=0)
+    code, out = run("text", "train", data, "--out", tmp_path / "m.joblib", "-p", setting)
+    assert code == 2, out
+    assert not (tmp_path / "m.joblib").exists()

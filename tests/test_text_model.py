@@ -1,13 +1,22 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import joblib
 import pytest
 
 from moments.errors import InputError
 from moments.text.linear import LinearModel
-from moments.text.model import EXTRAS, FORMAT, backends, load_model, new_model, save_model
+from moments.text.model import (
+    EXTRAS,
+    FORMAT,
+    backends,
+    load_model,
+    new_model,
+    parameters,
+    save_model,
+)
 
 
 @pytest.fixture(scope="module")
@@ -99,3 +108,23 @@ def test_a_model_file_names_its_own_extra_when_a_shared_need_is_missing(
     with pytest.raises(InputError, match="needs shared_missing_need") as e:
         load_model(f)
     assert "pip install 'defining-moments[text-b]'" in str(e.value)
+
+
+def test_parameters_follow_keyword_forwarding_to_the_base_class() -> None:
+    class Wider(LinearModel):
+        def __init__(self, detect_c: float = 1.0, extra: int = 2, **params: Any) -> None:
+            super().__init__(detect_c=detect_c, **params)
+            self.extra = extra
+
+    accepted = parameters(Wider)
+    assert accepted["detect_c"] == 1.0 and accepted["extra"] == 2  # its own defaults win
+    assert {"polarity_c", "lexicon_scale", "seed"} <= set(accepted)  # and its base's
+    assert "params" not in accepted
+
+
+def test_new_model_refuses_unknown_and_ill_typed_settings_at_once() -> None:
+    with pytest.raises(InputError) as e:
+        new_model("linear", bogus=1, detect_c="high", polarity_c=2, seed=1)
+    fields = [p.field for p in e.value.problems]
+    assert fields == ["bogus", "detect_c"]  # both reported; an int where a float goes is fine
+    assert isinstance(new_model("linear", polarity_c=2), LinearModel)

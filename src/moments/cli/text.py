@@ -6,6 +6,7 @@ DATA, IN and OUT are JSONL, one comment a line: ``{"id", "text", "categories": [
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -53,6 +54,15 @@ def train(
         ),
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same data + seed = same model).")] = 0,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            "-p",
+            help="A backend setting, NAME=VALUE (repeatable), e.g. -p epochs=3 -p "
+            "linear_weight=0; values are read as JSON numbers/true/false, else as text.",
+        ),
+    ] = None,
 ) -> None:
     """Train a text model and write it to one file."""
     from moments.journey import load_journey
@@ -62,6 +72,9 @@ def train(
 
     with errors():
         name = backend or ("journey" if journey else "linear")
+        params = _params(param or [])
+        if params and name == "journey":
+            raise typer.BadParameter("the journey backend takes no --param", param_hint="--param")
         comments = read_comments(data, require_categories=name != "journey") if data else []
         start = time.perf_counter()
         model: TextModel
@@ -72,7 +85,7 @@ def train(
         elif data is None:
             raise typer.BadParameter("give labelled comments (DATA.jsonl), or --journey")
         else:
-            model = new_model(name, seed=seed)
+            model = new_model(name, seed=seed, **params)
         model.fit([c.text for c in comments], labels_of(comments))
         seconds = time.perf_counter() - start
         save_model(model, out_file)
@@ -82,6 +95,23 @@ def train(
         f"{', …' if len(model.categories) > 8 else ''}); wrote {out_file}",
         highlight=False,
     )
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    """NAME=VALUE pairs as keyword arguments (JSON values where they parse, else text)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, eq, raw = pair.partition("=")
+        name = name.strip()
+        if not eq or not name.isidentifier():
+            raise typer.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--param")
+        if name == "seed":
+            raise typer.BadParameter("give the seed with --seed", param_hint="--param")
+        try:
+            out[name] = json.loads(raw)
+        except ValueError:
+            out[name] = raw
+    return out
 
 
 @text_app.command("predict")

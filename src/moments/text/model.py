@@ -14,6 +14,8 @@ from __future__ import annotations
 import abc
 import importlib
 import importlib.util
+import inspect
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -161,7 +163,59 @@ def new_model(backend: str = "linear", **params: Any) -> TextModel:
                 field="backend",
             )
         ) from None
+    _check_params(backend, parameters(cls), params)
     return cls(**params)
+
+
+def parameters(cls: type[TextModel]) -> dict[str, Any]:
+    """The parameters a backend takes, with their defaults (through ``**params`` to its base)."""
+    out: dict[str, Any] = {}
+    for klass in cls.__mro__:
+        if "__init__" not in vars(klass):
+            continue
+        forwards = False
+        for name, p in inspect.signature(vars(klass)["__init__"]).parameters.items():
+            if p.kind is p.VAR_KEYWORD:
+                forwards = True
+            elif name != "self" and p.kind is not p.VAR_POSITIONAL:
+                out.setdefault(name, p.default)
+        if not forwards:
+            break
+    return out
+
+
+def _check_params(backend: str, accepted: dict[str, Any], given: dict[str, Any]) -> None:
+    """Unknown names and values of the wrong kind, all at once, before any training."""
+    problems = []
+    for name, value in given.items():
+        if name not in accepted:
+            problems.append(
+                Problem(
+                    f"backend '{backend}' has no parameter '{name}'",
+                    f"use one of: {', '.join(sorted(accepted))}",
+                    field=name,
+                )
+            )
+            continue
+        default = accepted[name]
+        kind = type(default)
+        fits = (
+            default is None
+            or default is inspect.Parameter.empty
+            or (kind is float and type(value) in (int, float))
+            or type(value) is kind
+        )
+        if not fits:
+            problems.append(
+                Problem(
+                    f"'{name}' of backend '{backend}' takes a {kind.__name__} "
+                    f"(default {default!r}), not {value!r}",
+                    f"e.g. {name}={json.dumps(default)}",
+                    field=name,
+                )
+            )
+    if problems:
+        raise InputError(problems)
 
 
 def _builtins() -> None:
