@@ -122,21 +122,24 @@ def main() -> int:
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}
     start = time.perf_counter()
 
+    held_texts, test_texts = [c.text for c in held], [c.text for c in test]
+    linear: dict[str, Probabilities] = {}  # the linear model does not change between epochs
+
     def on_epoch(epoch: int) -> None:
         took = time.perf_counter() - start
         assert model.linear is not None  # trained before the net
-        held_texts, test_texts = [c.text for c in held], [c.text for c in test]
-        best = choose(
-            model.net_probabilities(held_texts), model.linear.probabilities(held_texts), held, model
-        )
+        if not linear:
+            linear["held"] = model.linear.probabilities(held_texts)
+            linear["test"] = model.linear.probabilities(test_texts)
+        best = choose(model.net_probabilities(held_texts), linear["held"], held, model)
         at = {k: best[k] for k in CHOICE}
-        net, lin = model.net_probabilities(test_texts), model.linear.probabilities(test_texts)
+        net = model.net_probabilities(test_texts)
         log.append(
             {
                 "epoch": epoch,
                 "train_seconds": round(took),
                 "heldout": best,
-                "test_at_that_choice": scores(net, lin, test, model, at),
+                "test_at_that_choice": scores(net, linear["test"], test, model, at),
             }
         )
         print(json.dumps({"epoch": epoch, "seconds": round(took), "heldout": best}), flush=True)

@@ -239,7 +239,7 @@ class LinearModel(TextModel):
         if not n:
             return np.zeros((0, k)), np.zeros((0, k, max(len(self.polarities), 1)))
         x = self.ngrams.transform(texts)
-        det = np.column_stack([d.probability(d.scores(x)) for d in self.detectors])
+        det = self._mention_probabilities(x)
         if self.polarity is None:
             return det, np.ones((n, k, 1))
         rows, cats = np.repeat(np.arange(n), k), np.tile(np.arange(k), n)
@@ -250,11 +250,12 @@ class LinearModel(TextModel):
         pol = pol[:, [classes.index(p) for p in self.polarities]]
         return det, pol.reshape(n, k, len(self.polarities))
 
+    def _mention_probabilities(self, x: sp.csr_matrix) -> np.ndarray:
+        """P(mentioned) per text and category."""
+        return np.column_stack([d.probability(d.scores(x)) for d in self.detectors])
+
     def _detect(self, x: sp.csr_matrix) -> list[list[tuple[str, float, tuple[str, ...]]]]:
-        margins = np.column_stack([d.scores(x) for d in self.detectors])
-        probs = np.column_stack(
-            [d.probability(margins[:, k]) for k, d in enumerate(self.detectors)]
-        )
+        probs = self._mention_probabilities(x)
         chosen = probs >= MENTIONED
         if self.at_least_one:
             empty = ~chosen.any(axis=1) & (x.getnnz(axis=1) > 0)
