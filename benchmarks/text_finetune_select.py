@@ -10,6 +10,7 @@ that choice* printed: the test file never chooses.
 
     python benchmarks/text_finetune_select.py --epochs 4 --out /tmp/ft_select.json
     python benchmarks/text_finetune_select.py --backend mpnet-ft --epochs 6 --out /tmp/mp.json
+    python benchmarks/text_finetune_select.py -p category_prompt=true -p layer_decay=0.9
 
 Slow on a CPU (minutes per epoch); uses CUDA when there is one.
 """
@@ -27,7 +28,7 @@ import numpy as np
 
 from moments.text.corpus import POLARITIES, Labelled, labels_of, read_comments
 from moments.text.finetune import FineTunedModel
-from moments.text.model import new_model
+from moments.text.model import new_model, read_params
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "semeval14-restaurants"
 THRESHOLDS = [round(t, 2) for t in np.arange(0.05, 0.96, 0.01)]
@@ -107,6 +108,14 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=4)
     ap.add_argument("--lr", type=float, help="learning rate (default: the backend's)")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="another backend setting, e.g. -p layer_decay=0.9 (repeatable)",
+    )
     ap.add_argument("--out", type=Path, default=Path("ft_select.json"))
     a = ap.parse_args()
     train = read_comments(a.data / "train.jsonl", require_categories=True)
@@ -116,7 +125,8 @@ def main() -> int:
     fit = [train[i] for i in sorted(order[len(train) // 5 :])]
     lr = {"lr": a.lr} if a.lr else {}
     # any weight above 0 has the linear model trained; the sweep then weighs it 0 to 1
-    model = new_model(a.backend, epochs=a.epochs, seed=a.seed, linear_weight=0.5, **lr)
+    params = {**read_params(a.param), **lr}
+    model = new_model(a.backend, epochs=a.epochs, seed=a.seed, linear_weight=0.5, **params)
     assert isinstance(model, FineTunedModel)
     log: list[dict[str, Any]] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}

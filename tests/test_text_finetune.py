@@ -99,3 +99,95 @@ def test_a_blend_weight_outside_0_to_1_is_refused_by_name(field: str) -> None:
     with pytest.raises(InputError, match=f"{field} must be between 0 and 1") as e:
         new_model("minilm-ft", **{field: 1.5})
     assert e.value.problems[0].field == field
+
+
+def test_layer_decay_scales_the_encoder_layers_learning_rates() -> None:
+    from moments.text.finetune_net import lr_scale  # needs torch: imported past the skips
+
+    assert lr_scale("encoder.encoder.layer.5.attention.self.query.weight", 6, 0.5) == 1.0
+    assert lr_scale("encoder.encoder.layer.3.output.dense.bias", 6, 0.5) == 0.25
+    assert lr_scale("encoder.embeddings.word_embeddings.weight", 6, 0.5) == 0.5**6
+    assert lr_scale("encoder.pooler.dense.weight", 6, 0.5) == 1.0
+    assert lr_scale("encoder.encoder.layer.0.output.dense.bias", 6, 1.0) == 1.0
+    # it changes what is learned; the setting is kept in the model file
+    texts = [c.text for c in comments(6, seed=3)]
+    plain, decayed = _train("minilm-ft"), _train("minilm-ft", layer_decay=0.5)
+    assert not np.allclose(plain.net_probabilities(texts)[0], decayed.net_probabilities(texts)[0])
+    assert decayed.summary()["params"]["layer_decay"] == 0.5
+
+
+def test_the_category_names_can_be_read_with_each_text(tmp_path: Path) -> None:
+    from moments.text.finetune_net import pair_length, tokenise
+
+    model = _train("minilm-ft")  # the default
+    prompt = model._prompt
+    assert prompt is not None and prompt.text == ", ".join(model.categories)
+    tokens = model._tokenizer.convert_ids_to_tokens(
+        model._tokenizer(prompt.text, add_special_tokens=False)["input_ids"]
+    )
+    for category, span in zip(model.categories, prompt.spans, strict=True):
+        # each category's tokens spell its name
+        assert "".join(tokens[t].removeprefix("##") for t in span) == category.lower()
+
+    long = "the greeting was cold and " * 60  # cut where it would be without the names
+    texts = [c.text for c in comments(6, seed=3)] + [long, "🙂"]
+    found = model.predict(texts)
+    for text, mentions in zip(texts, found, strict=True):
+        for m in mentions:
+            assert all(w in text.lower() for w in m.evidence)  # never a word of the names
+    loaded = load_model(save_model(model, tmp_path / "prompted.joblib"))
+    assert loaded.net is not None and loaded.net.prompted and loaded._prompt == prompt
+    assert loaded.predict(texts) == found
+    assert loaded.summary()["params"]["category_prompt"] is True
+
+    assert len(loaded._tokenizer(long)["input_ids"]) > model.max_length
+    ids = tokenise(loaded._tokenizer, [long], model.max_length, prompt)[0]
+    names = model._tokenizer(prompt.text, add_special_tokens=False)["input_ids"]
+    assert ids[-1 - prompt.length : -1] == names  # every name, after the cut text
+    assert len(ids) == pair_length(model.max_length, prompt)  # the text kept its max_length
+
+    plain = _train("minilm-ft", category_prompt=False)
+    assert plain._prompt is None and plain.net is not None and not plain.net.prompted
+    assert not np.allclose(plain.net_probabilities(texts)[0], model.net_probabilities(texts)[0])
+
+    with pytest.raises(InputError, match="over the encoder's 512") as e:
+        _train("minilm-ft", max_length=500)
+    assert e.value.problems[0].field == "category_prompt"
+    assert "max_length of at most" in e.value.problems[0].fix
+
+
+def test_a_model_file_from_before_the_newer_settings_loads_without_them() -> None:
+    model = _train("minilm-ft", category_prompt=False)  # as files from before were
+    state = model.__getstate__()
+    del state["layer_decay"], state["category_prompt"], state["schedule_epochs"]
+    old = type(model).__new__(type(model))
+    old.__setstate__(state)
+    texts = [c.text for c in comments(4, seed=3)]
+    assert old.predict(texts) == model.predict(texts)
+    assert old.summary()["params"]["layer_decay"] == 1.0
+    assert old.summary()["params"]["category_prompt"] is False
+
+
+def test_training_can_stop_before_the_end_of_a_longer_schedule() -> None:
+    train = comments(24, seed=0)
+    texts, labels = [c.text for c in train], labels_of(train)
+    settings = {"batch_size": 12, "seed": 0, "device": "cpu", "linear_weight": 0.0}
+    settings["linear_polarity_weight"] = 0.0
+    seen = {}
+    two = new_model("minilm-ft", epochs=2, **settings)
+
+    def after(epoch: int) -> None:
+        seen[epoch] = two.net_probabilities(texts[:6])[0]
+
+    two.on_epoch = after
+    two.fit(texts, labels)
+    first = new_model("minilm-ft", epochs=1, schedule_epochs=2, **settings).fit(texts, labels)
+    # the same net as after the first epoch of the 2-epoch schedule, not a 1-epoch schedule
+    np.testing.assert_allclose(first.net_probabilities(texts[:6])[0], seen[1], rtol=1e-5)
+    one = new_model("minilm-ft", epochs=1, **settings).fit(texts, labels)
+    assert not np.allclose(one.net_probabilities(texts[:6])[0], seen[1])
+    assert first.summary()["params"]["schedule_epochs"] == 2
+
+    with pytest.raises(InputError, match="shorter than epochs") as e:
+        new_model("minilm-ft", epochs=3, schedule_epochs=2)
+    assert e.value.problems[0].field == "schedule_epochs"

@@ -15,6 +15,7 @@ from moments.text.model import (
     load_model,
     new_model,
     parameters,
+    read_params,
     save_model,
 )
 
@@ -108,6 +109,14 @@ def test_a_model_file_names_its_own_extra_when_a_shared_need_is_missing(
     with pytest.raises(InputError, match="needs shared_missing_need") as e:
         load_model(f)
     assert "pip install 'defining-moments[text-b]'" in str(e.value)
+
+
+def test_name_value_pairs_are_read_as_json_values_else_text() -> None:
+    got = read_params(["epochs=3", " lr=4e-5", "category_prompt=true", "device=cpu", "x="])
+    assert got == {"epochs": 3, "lr": 4e-5, "category_prompt": True, "device": "cpu", "x": ""}
+    for bad in ("epochs", "=3", "two words=1"):
+        with pytest.raises(InputError, match="is not NAME=VALUE"):
+            read_params([bad])
 
 
 def test_parameters_follow_keyword_forwarding_to_the_base_class() -> None:

@@ -6,7 +6,6 @@ DATA, IN and OUT are JSONL, one comment a line: ``{"id", "text", "categories": [
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -99,19 +98,16 @@ def train(
 
 def _params(pairs: list[str]) -> dict[str, Any]:
     """NAME=VALUE pairs as keyword arguments (JSON values where they parse, else text)."""
-    out: dict[str, Any] = {}
-    for pair in pairs:
-        name, eq, raw = pair.partition("=")
-        name = name.strip()
-        if not eq or not name.isidentifier():
-            raise typer.BadParameter(f"'{pair}' is not NAME=VALUE", param_hint="--param")
-        if name == "seed":
-            raise typer.BadParameter("give the seed with --seed", param_hint="--param")
-        try:
-            out[name] = json.loads(raw)
-        except ValueError:
-            out[name] = raw
-    return out
+    from moments.errors import InputError
+    from moments.text.model import read_params
+
+    try:
+        params = read_params(pairs)
+    except InputError as e:
+        raise typer.BadParameter(e.problems[0].what, param_hint="--param") from None
+    if "seed" in params:
+        raise typer.BadParameter("give the seed with --seed", param_hint="--param")
+    return params
 
 
 @text_app.command("predict")

@@ -167,6 +167,24 @@ def new_model(backend: str = "linear", **params: Any) -> TextModel:
     return cls(**params)
 
 
+def read_params(pairs: Sequence[str]) -> dict[str, Any]:
+    """``NAME=VALUE`` pairs as keyword arguments for :func:`new_model` (values read as JSON where
+    they parse: numbers, true/false; else as text)."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        name, eq, raw = pair.partition("=")
+        name = name.strip()
+        if not eq or not name.isidentifier():
+            raise InputError(
+                Problem(f"'{pair}' is not NAME=VALUE", "e.g. epochs=3 or linear_weight=0.5")
+            )
+        try:
+            out[name] = json.loads(raw)
+        except ValueError:
+            out[name] = raw
+    return out
+
+
 def parameters(cls: type[TextModel]) -> dict[str, Any]:
     """The parameters a backend takes, with their defaults (through ``**params`` to its base)."""
     out: dict[str, Any] = {}
