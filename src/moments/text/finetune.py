@@ -21,7 +21,8 @@ SemEval-2014 restaurants train it scored 85.9 F1 / 76.8 % 4-way against 85.3 / 7
 ``schedule_epochs`` lets the learning rate decay over more epochs than are trained.
 
 Trains on CUDA when there is one, else on the CPU: about 80 texts a second on 2 idle cores
-(four epochs of SemEval-2014 restaurants in under 3 minutes; much slower beside other work);
+without the category names (four epochs of SemEval-2014 restaurants in under 3 minutes), about
+half that with them (the names are as long as a typical sentence); slower beside other work;
 on the CPU the same seed gives the same model. Model files hold the fine-tuned weights (~85 MB).
 """
 
