@@ -10,7 +10,7 @@ that choice* printed: the test file never chooses.
 
     python benchmarks/text_finetune_select.py --epochs 4 --out /tmp/ft_select.json
     python benchmarks/text_finetune_select.py --backend mpnet-ft --epochs 6 --out /tmp/mp.json
-    python benchmarks/text_finetune_select.py -p category_prompt=true -p layer_decay=0.9
+    python benchmarks/text_finetune_select.py -p category_prompt=false -p layer_decay=0.9
 
 Slow on a CPU (minutes per epoch); uses CUDA when there is one.
 """
@@ -124,9 +124,10 @@ def main() -> int:
     held = [train[i] for i in sorted(order[: len(train) // 5])]
     fit = [train[i] for i in sorted(order[len(train) // 5 :])]
     lr = {"lr": a.lr} if a.lr else {}
-    # any weight above 0 has the linear model trained; the sweep then weighs it 0 to 1
-    params = {**read_params(a.param), **lr}
-    model = new_model(a.backend, epochs=a.epochs, seed=a.seed, linear_weight=0.5, **params)
+    # any weight above 0 has the linear model trained
+    # the flags win over -p; the sweep weighs the linear model 0 to 1 whatever its weight here
+    fixed = {"epochs": a.epochs, "seed": a.seed, "linear_weight": 0.5}
+    model = new_model(a.backend, **{**read_params(a.param), **lr, **fixed})
     assert isinstance(model, FineTunedModel)
     log: list[dict[str, Any]] = []
     settings = {k: str(v) if isinstance(v, Path) else v for k, v in vars(a).items()}
