@@ -162,15 +162,18 @@ def tokenise(
 ) -> list[list[int]]:
     """Token ids per text; with a prompt, the text then the category names (a text too long
     is cut at the same length as without the names)."""
+    return list(_encode(tokenizer, list(texts), max_len, prompt)["input_ids"])
+
+
+def _encode(
+    tokenizer: Any, texts: str | list[str], max_len: int, prompt: Prompt | None, **options: Any
+) -> Any:
+    """The tokenizer's encoding of one text or several, alone or followed by the names."""
     if prompt is None:
-        return list(tokenizer(list(texts), truncation=True, max_length=max_len)["input_ids"])
-    pairs = tokenizer(
-        list(texts),
-        [prompt.text] * len(texts),
-        truncation="only_first",
-        max_length=pair_length(max_len, prompt),
-    )
-    return list(pairs["input_ids"])
+        return tokenizer(texts, truncation=True, max_length=max_len, **options)
+    names = prompt.text if isinstance(texts, str) else [prompt.text] * len(texts)
+    limit = pair_length(max_len, prompt)
+    return tokenizer(texts, names, truncation="only_first", max_length=limit, **options)
 
 
 def _batch(
@@ -260,8 +263,9 @@ def train(
     per_epoch = math.ceil(len(ids) / settings.batch_size)
     total = per_epoch * settings.epochs if max_steps is None else max_steps
     # training may stop before the schedule's end (epoch 5 of a 6-epoch schedule)
-    span = total if max_steps is not None else per_epoch * (settings.schedule_epochs or 0)
-    span = max(span, total)
+    span = (
+        total if max_steps is not None else max(total, per_epoch * (settings.schedule_epochs or 0))
+    )
     warm = max(1, int(settings.warmup * span))
     heads = {id(p) for p in net.heads()}
     layers = int(net.encoder.config.num_hidden_layers)
@@ -372,16 +376,7 @@ def words_of(
 ) -> tuple[list[str], list[int]]:
     """The words of ``text`` as the tokenizer reads it, and per token position the word index
     (-1 for the special tokens and the prompt's)."""
-    if prompt is None:
-        enc = tokenizer(text, truncation=True, max_length=max_len, return_offsets_mapping=True)
-    else:
-        enc = tokenizer(
-            text,
-            prompt.text,
-            truncation="only_first",
-            max_length=pair_length(max_len, prompt),
-            return_offsets_mapping=True,
-        )
+    enc = _encode(tokenizer, text, max_len, prompt, return_offsets_mapping=True)
     word_ids = [
         w if q == 0 else None for w, q in zip(enc.word_ids(), enc.sequence_ids(), strict=True)
     ]
