@@ -8,6 +8,11 @@ the linear model (0, 0.1, …, 1) at every threshold (micro-F1); for polarity, e
 on the held-out part, with its best weights and threshold; only then are the test figures *of
 that choice* printed: the test file never chooses.
 
+With ``-p ensemble=true`` (``mpnet-ft``'s default) the second net, which reads the text without
+the category names, trains after the first: its epochs are logged with ``"net": "both"`` (the
+finished first net averaged with it), and only the finished pair is chosen from, so
+``--epochs`` is then fixed, not searched.
+
     python benchmarks/text_finetune_select.py --epochs 4 --out /tmp/ft_select.json
     python benchmarks/text_finetune_select.py --backend mpnet-ft --epochs 6 --out /tmp/mp.json
     python benchmarks/text_finetune_select.py -p category_prompt=false -p layer_decay=0.9
@@ -148,17 +153,21 @@ def main() -> int:
         log.append(
             {
                 "epoch": epoch,
+                "net": "both" if model.plain_net is not None else "first",
                 "train_seconds": round(took),
                 "heldout": best,
                 "test_at_that_choice": scores(net, linear["test"], test, model, at),
             }
         )
-        print(json.dumps({"epoch": epoch, "seconds": round(took), "heldout": best}), flush=True)
+        line = {"epoch": epoch, "net": log[-1]["net"], "seconds": round(took), "heldout": best}
+        print(json.dumps(line), flush=True)
         a.out.write_text(json.dumps({"args": settings, "log": log}))
 
     model.on_epoch = on_epoch
     model.fit([c.text for c in fit], labels_of(fit))
-    choice = max(log, key=lambda e: (e["heldout"]["F1"] + e["heldout"]["4-way"]) / 2)
+    # an ensemble is chosen finished: its first net does not stop at the second's epochs
+    candidates = log[-1:] if model.ensemble else log
+    choice = max(candidates, key=lambda e: (e["heldout"]["F1"] + e["heldout"]["4-way"]) / 2)
     result: dict[str, Any] = {"args": settings, "log": log}
     result["chosen"] = {
         "epoch": choice["epoch"],

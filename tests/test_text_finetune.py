@@ -160,12 +160,14 @@ def test_a_model_file_from_before_the_newer_settings_loads_without_them() -> Non
     model = _train("minilm-ft", category_prompt=False)  # as files from before were
     state = model.__getstate__()
     del state["layer_decay"], state["category_prompt"], state["schedule_epochs"]
+    del state["ensemble"]
     old = type(model).__new__(type(model))
     old.__setstate__(state)
     texts = [c.text for c in comments(4, seed=3)]
     assert old.predict(texts) == model.predict(texts)
     assert old.summary()["params"]["layer_decay"] == 1.0
     assert old.summary()["params"]["category_prompt"] is False
+    assert old.summary()["params"]["ensemble"] is False and old.plain_net is None
 
 
 def test_training_can_stop_before_the_end_of_a_longer_schedule() -> None:
@@ -191,3 +193,43 @@ def test_training_can_stop_before_the_end_of_a_longer_schedule() -> None:
     with pytest.raises(InputError, match="shorter than epochs") as e:
         new_model("minilm-ft", epochs=3, schedule_epochs=2)
     assert e.value.problems[0].field == "schedule_epochs"
+
+
+def test_an_ensemble_averages_a_net_with_the_names_and_one_without(tmp_path: Path) -> None:
+    texts = [c.text for c in comments(6, seed=3)] + ["", "🙂"]
+    named, plain = _train("minilm-ft"), _train("minilm-ft", category_prompt=False)
+    seen: list[bool] = []
+    train = comments(24, seed=0)
+    both = new_model(
+        "minilm-ft", epochs=1, max_steps=2, batch_size=12, seed=0, device="cpu", ensemble=True
+    )
+    both.on_epoch = lambda epoch: seen.append(both.plain_net is not None)
+    both.fit([c.text for c in train], labels_of(train))
+    assert seen == [False, True]  # the names' net first, then the two together
+    assert both.net is not None and both.net.prompted
+    assert both.plain_net is not None and not both.plain_net.prompted
+    # each net is the one trained alone with the same seed; their probabilities are averaged
+    for mine, a, b in zip(
+        both.net_probabilities(texts),
+        named.net_probabilities(texts),
+        plain.net_probabilities(texts),
+        strict=True,
+    ):
+        np.testing.assert_allclose(mine, (a + b) / 2, rtol=1e-5, atol=1e-7)
+    det, _ = both.probabilities(texts)  # the linear blend comes after the average
+    lin, _ = both.linear.probabilities(texts)
+    mean = (named.net_probabilities(texts)[0] + plain.net_probabilities(texts)[0]) / 2
+    w = both.linear_weight
+    np.testing.assert_allclose(det, (1 - w) * mean + w * lin, rtol=1e-5, atol=1e-7)
+
+    found = both.predict(texts)
+    for text, mentions in zip(texts, found, strict=True):
+        for m in mentions:  # the evidence: the names' net's words of the text
+            assert all(w in text.lower() for w in m.evidence)
+    loaded = load_model(save_model(both, tmp_path / "ensemble.joblib"))
+    assert loaded.plain_net is not None and loaded.predict(texts) == found
+    assert loaded.summary()["params"]["ensemble"] is True
+
+    with pytest.raises(InputError, match="both would read the same") as e:
+        new_model("minilm-ft", ensemble=True, category_prompt=False)
+    assert e.value.problems[0].field == "ensemble"

@@ -19,6 +19,11 @@ heads also see its name's tokens as read next to the text (the default; on a hel
 SemEval-2014 restaurants train it scored 85.9 F1 / 76.8 % 4-way against 85.3 / 76.1 %).
 ``layer_decay`` gives each encoder layer this share of the learning rate of the layer above;
 ``schedule_epochs`` lets the learning rate decay over more epochs than are trained.
+``ensemble`` trains a second net, from the same starting weights and seed, that reads the text
+alone, and averages the two nets' probabilities before the linear blend: the two readings err
+differently (on a held-out fifth of SemEval-2014 restaurants train, mpnet's detection F1 rose
+from 88.5 to 89.0 and its 4-way accuracy from 82.5 % to 83.2 %), at twice the cost of training
+and of prediction. The evidence words are the first net's.
 
 Trains on CUDA when there is one, else on the CPU: about 80 texts a second on 2 idle cores
 without the category names (four epochs of SemEval-2014 restaurants in under 3 minutes), about
@@ -93,6 +98,7 @@ class FineTunedModel(TextModel):
         layer_decay: float = 1.0,
         category_prompt: bool = True,
         schedule_epochs: int | None = None,
+        ensemble: bool = False,
     ) -> None:
         self.epochs, self.lr, self.head_lr, self.batch_size = epochs, lr, head_lr, batch_size
         self.threshold, self.max_length, self.seed = threshold, max_length, seed
@@ -121,10 +127,21 @@ class FineTunedModel(TextModel):
                 )
             )
         self.schedule_epochs = schedule_epochs
+        if ensemble and not category_prompt:
+            raise InputError(
+                Problem(
+                    "ensemble adds a net that reads the text without the category names to "
+                    "one that reads them: with category_prompt=false both would read the same",
+                    "set category_prompt=true, or ensemble=false",
+                    field="ensemble",
+                )
+            )
+        self.ensemble = ensemble
         self._prompt: net_.Prompt | None = None
         self.categories: list[str] = []
         self.polarities: list[str] = []
         self.net: net_.CategoryNet | None = None
+        self.plain_net: net_.CategoryNet | None = None  # the ensemble's net without the names
         self.linear: LinearModel | None = None
         self.on_epoch: Callable[[int], None] | None = None  # e.g. to score each epoch
 
@@ -176,9 +193,6 @@ class FineTunedModel(TextModel):
                         field="category_prompt",
                     )
                 )
-        net = net_.CategoryNet.pretrained(
-            path, len(index), len(self.polarities), self.seed, prompted=self.category_prompt
-        )
         settings = net_.TrainSettings(
             epochs=self.epochs,
             lr=self.lr,
@@ -188,21 +202,23 @@ class FineTunedModel(TextModel):
             layer_decay=self.layer_decay,
             schedule_epochs=self.schedule_epochs,
         )
-        ids = net_.tokenise(self._tokenizer, texts, self.max_length, self._prompt)
         device = net_.pick_device(self.device)
-        self.net = net  # on_epoch may read the model as it learns
-        net_.train(
-            net,
-            ids,
-            detect,
-            polarity,
-            settings,
-            device,
-            self.on_epoch,
-            self.max_steps,
-            self._prompt,
-        )
-        net.to("cpu")
+        self.net, self.plain_net = None, None
+        for prompt in (self._prompt, None) if self.ensemble else (self._prompt,):
+            net = net_.CategoryNet.pretrained(
+                path, len(index), len(self.polarities), self.seed, prompted=prompt is not None
+            )
+            # on_epoch may read the model as it learns: the ensemble's second net is averaged
+            # with the finished first one from its first epoch
+            if self.net is None:
+                self.net = net
+            else:
+                self.plain_net = net
+            ids = net_.tokenise(self._tokenizer, texts, self.max_length, prompt)
+            net_.train(
+                net, ids, detect, polarity, settings, device, self.on_epoch, self.max_steps, prompt
+            )
+            net.to("cpu")
         return self
 
     # -- prediction --------------------------------------------------------------------------
@@ -215,9 +231,22 @@ class FineTunedModel(TextModel):
     def net_probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
         """The fine-tuned model's own probabilities, before the blend."""
         assert self.net is not None, "train the model first"
-        ids = net_.tokenise(self._tokenizer, clip(texts), self.max_length, self._prompt)
-        device = net_.pick_device(self.device)
-        return net_.probabilities(self.net, ids, device, prompt=self._prompt)
+        texts = clip(texts)
+        ids = net_.tokenise(self._tokenizer, texts, self.max_length, self._prompt)
+        return self._net_probabilities(texts, ids, net_.pick_device(self.device))
+
+    def _net_probabilities(
+        self, texts: Sequence[str], ids: Sequence[list[int]], device: torch.device
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """``ids``: the texts as the first net reads them; the ensemble's second net reads
+        the texts alone, and the two nets' probabilities are averaged."""
+        assert self.net is not None
+        det, pol = net_.probabilities(self.net, ids, device, prompt=self._prompt)
+        if self.plain_net is None:
+            return det, pol
+        plain = net_.tokenise(self._tokenizer, texts, self.max_length, None)
+        det2, pol2 = net_.probabilities(self.plain_net, plain, device)
+        return (det + det2) / 2, (pol + pol2) / 2
 
     def blend(
         self, texts: Sequence[str], det: np.ndarray, pol: np.ndarray
@@ -240,9 +269,7 @@ class FineTunedModel(TextModel):
             return out
         ids = net_.tokenise(self._tokenizer, texts, self.max_length, self._prompt)
         device = net_.pick_device(self.device)
-        det, pol = self.blend(
-            texts, *net_.probabilities(self.net, ids, device, prompt=self._prompt)
-        )
+        det, pol = self.blend(texts, *self._net_probabilities(texts, ids, device))
         index = {c: k for k, c in enumerate(self.categories)}
         found: list[list[tuple[str, int, float]]] = []  # category, its index (-1: unseen), P
         for i in range(len(texts)):
@@ -314,27 +341,33 @@ class FineTunedModel(TextModel):
 
     # -- model files -------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        drop = ("net", "_tokenizer", "_prompt", "on_epoch")
+        drop = ("net", "plain_net", "_tokenizer", "_prompt", "on_epoch")
         state = {k: v for k, v in self.__dict__.items() if k not in drop}
         if self.net is not None:
             state["net_state"] = self.net.state()
             state["net_config"] = self.net.encoder.config.to_dict()
+        if self.plain_net is not None:
+            state["plain_net_state"] = self.plain_net.state()
         return state
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         weights = state.pop("net_state", None)
         config = state.pop("net_config", None)
+        plain = state.pop("plain_net_state", None)
         # files saved before these settings existed trained without them
         state.setdefault("layer_decay", 1.0)
         state.setdefault("category_prompt", False)
         state.setdefault("schedule_epochs", None)
+        state.setdefault("ensemble", False)
         self.__dict__.update(state)
-        self.net, self.on_epoch, self._prompt = None, None, None
+        self.net, self.plain_net, self.on_epoch, self._prompt = None, None, None, None
         if weights is not None and config is not None:
-            self.net = net_.CategoryNet.from_state(
-                config, len(self.categories), len(self.polarities), weights
-            )
+            k, b = len(self.categories), len(self.polarities)
+            self.net = net_.CategoryNet.from_state(config, k, b, weights)
             self.net.eval()
+            if plain is not None:
+                self.plain_net = net_.CategoryNet.from_state(config, k, b, plain)
+                self.plain_net.eval()
             self._tokenizer = net_.load_tokenizer(self.weights())
             if self.net.prompted:
                 self._prompt = net_.make_prompt(self._tokenizer, self.categories)
@@ -354,6 +387,7 @@ class FineTunedModel(TextModel):
                 "max_length": self.max_length,
                 "layer_decay": self.layer_decay,
                 "category_prompt": self.category_prompt,
+                "ensemble": self.ensemble,
                 "seed": self.seed,
             },
             "weights": self.weights_name,
