@@ -15,7 +15,8 @@ scored, never used to choose anything.
         # its epochs/threshold come from benchmarks/text_finetune_select.py, a held-out part
         # of train: --cv would fine-tune five more times)
     python benchmarks/text_semeval14.py --backend mpnet-ft   # the 'text-large' extra: about
-        # 20 minutes of training on 2 cores; settings from text_finetune_select.py likewise
+        # 70 minutes of training on 2 cores (two nets); settings from text_finetune_select.py
+        # likewise
     python benchmarks/text_semeval14.py --cv               # + 5-fold CV on train only
 """
 
