@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
+from typing import ClassVar, Self
 
 import pytest
 from typer.testing import CliRunner
 
 from moments.cli.app import app
+from moments.text.linear import LinearModel
+from moments.text.model import Labels
 from tests.conftest import RETAIL
 from tests.text_comments import write_jsonl
 
@@ -150,3 +154,36 @@ def test_a_malformed_setting_is_a_usage_error(tmp_path: Path, setting: str) -> N
     code, out = run("text", "train", data, "--out", tmp_path / "m.joblib", "-p", setting)
     assert code == 2, out
     assert not (tmp_path / "m.joblib").exists()
+
+
+class _Stepped(LinearModel):
+    """A linear model that reports three training steps, as the fine-tuned backends do."""
+
+    name = "stepped-test"
+    steps_seen: ClassVar[list[bool]] = []
+
+    def training_steps(self, texts: int) -> int:
+        return 3
+
+    def fit(self, texts: Sequence[str], labels: Labels) -> Self:
+        for _ in range(3):
+            assert self.on_step is not None  # the CLI follows the steps
+            self.on_step()
+            type(self).steps_seen.append(True)
+        return super().fit(texts, labels)
+
+
+def test_a_long_training_is_followed_step_by_step(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moments.text import model as model_
+
+    monkeypatch.setitem(model_._MODELS, _Stepped.name, _Stepped)
+    data = write_jsonl(tmp_path / "train.jsonl", 40, seed=0)
+    code, out = run(
+        "text", "train", data, "--out", tmp_path / "m.joblib", "--backend", _Stepped.name
+    )
+    assert code == 0, out
+    assert _Stepped.steps_seen == [True] * 3
+    loaded = model_.load_model(tmp_path / "m.joblib")
+    assert loaded.on_step is None  # the bar is not kept in the model file

@@ -204,8 +204,12 @@ def test_an_ensemble_averages_a_net_with_the_names_and_one_without(tmp_path: Pat
         "minilm-ft", epochs=1, max_steps=2, batch_size=12, seed=0, device="cpu", ensemble=True
     )
     both.on_epoch = lambda epoch: seen.append(both.plain_net is not None)
+    steps: list[int] = []
+    both.on_step = lambda: steps.append(1)
     both.fit([c.text for c in train], labels_of(train))
     assert seen == [False, True]  # the names' net first, then the two together
+    assert len(steps) == both.training_steps(len(train)) == 4  # max_steps 2, per net
+    assert new_model("minilm-ft", epochs=3, batch_size=10).training_steps(25) == 9
     assert both.net is not None and both.net.prompted
     assert both.plain_net is not None and not both.plain_net.prompted
     # each net is the one trained alone with the same seed; their probabilities are averaged

@@ -8,12 +8,23 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
-from moments.cli.common import errors, out
+from moments.cli.common import err, errors, out
+
+if TYPE_CHECKING:
+    from moments.text.model import Labels, TextModel
 
 text_app = typer.Typer(
     help="Text models: which moments a comment mentions and how each went (train, predict, "
@@ -66,7 +77,7 @@ def train(
     """Train a text model and write it to one file."""
     from moments.journey import load_journey
     from moments.text.corpus import labels_of, read_comments
-    from moments.text.model import TextModel, new_model, save_model
+    from moments.text.model import new_model, save_model
     from moments.text.router import JourneyRouter
 
     with errors():
@@ -85,7 +96,7 @@ def train(
             raise typer.BadParameter("give labelled comments (DATA.jsonl), or --journey")
         else:
             model = new_model(name, seed=seed, **params)
-        model.fit([c.text for c in comments], labels_of(comments))
+        _fit(model, [c.text for c in comments], labels_of(comments))
         seconds = time.perf_counter() - start
         save_model(model, out_file)
     out.print(
@@ -94,6 +105,24 @@ def train(
         f"{', …' if len(model.categories) > 8 else ''}); wrote {out_file}",
         highlight=False,
     )
+
+
+def _fit(model: TextModel, texts: list[str], labels: Labels) -> None:
+    """Fit, with a progress bar where the backend's training is long enough to follow."""
+    steps = model.training_steps(len(texts))
+    if not steps:
+        model.fit(texts, labels)
+        return
+    with Progress(
+        TextColumn("training {task.description}"), BarColumn(), MofNCompleteColumn(),
+        TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
+    ) as bar:  # fmt: skip
+        task = bar.add_task(model.name, total=steps)
+        model.on_step = lambda: bar.advance(task)
+        try:
+            model.fit(texts, labels)
+        finally:
+            model.on_step = None
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:

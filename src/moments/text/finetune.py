@@ -33,6 +33,7 @@ on the CPU the same seed gives the same model. Model files hold the fine-tuned w
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Callable, Sequence
 from typing import Any, ClassVar, Self
@@ -144,6 +145,7 @@ class FineTunedModel(TextModel):
         self.plain_net: net_.CategoryNet | None = None  # the ensemble's net without the names
         self.linear: LinearModel | None = None
         self.on_epoch: Callable[[int], None] | None = None  # e.g. to score each epoch
+        self.on_step: Callable[[], None] | None = None  # e.g. a progress bar
 
     # -- training ----------------------------------------------------------------------------
     def fit(self, texts: Sequence[str], labels: Labels) -> Self:
@@ -216,10 +218,25 @@ class FineTunedModel(TextModel):
                 self.plain_net = net
             ids = net_.tokenise(self._tokenizer, texts, self.max_length, prompt)
             net_.train(
-                net, ids, detect, polarity, settings, device, self.on_epoch, self.max_steps, prompt
+                net,
+                ids,
+                detect,
+                polarity,
+                settings,
+                device,
+                self.on_epoch,
+                self.max_steps,
+                prompt,
+                self.on_step,
             )
             net.to("cpu")
         return self
+
+    def training_steps(self, texts: int) -> int:
+        per_net = self.epochs * math.ceil(texts / self.batch_size)
+        if self.max_steps is not None:
+            per_net = min(per_net, self.max_steps)
+        return per_net * (2 if self.ensemble else 1)
 
     # -- prediction --------------------------------------------------------------------------
     def probabilities(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -341,7 +358,7 @@ class FineTunedModel(TextModel):
 
     # -- model files -------------------------------------------------------------------------
     def __getstate__(self) -> dict[str, Any]:
-        drop = ("net", "plain_net", "_tokenizer", "_prompt", "on_epoch")
+        drop = ("net", "plain_net", "_tokenizer", "_prompt", "on_epoch", "on_step")
         state = {k: v for k, v in self.__dict__.items() if k not in drop}
         if self.net is not None:
             state["net_state"] = self.net.state()
@@ -360,7 +377,8 @@ class FineTunedModel(TextModel):
         state.setdefault("schedule_epochs", None)
         state.setdefault("ensemble", False)
         self.__dict__.update(state)
-        self.net, self.plain_net, self.on_epoch, self._prompt = None, None, None, None
+        self.net, self.plain_net, self._prompt = None, None, None
+        self.on_epoch, self.on_step = None, None
         if weights is not None and config is not None:
             k, b = len(self.categories), len(self.polarities)
             self.net = net_.CategoryNet.from_state(config, k, b, weights)

@@ -248,6 +248,7 @@ def train(
     on_epoch: Callable[[int], None] | None = None,
     max_steps: int | None = None,
     prompt: Prompt | None = None,
+    on_step: Callable[[], None] | None = None,
 ) -> CategoryNet:
     """Fine-tune everything: AdamW, linear warm-up then decay, seeded batches.
 
@@ -306,6 +307,8 @@ def train(
             opt.step()
             sched.step()
             step += 1
+            if on_step is not None:
+                on_step()
         if on_epoch is not None:
             net.eval()
             on_epoch(epoch + 1)

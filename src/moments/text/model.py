@@ -16,7 +16,7 @@ import importlib
 import importlib.util
 import inspect
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +68,7 @@ class TextModel(abc.ABC):
 
     categories: list[str]
     polarities: list[str]
+    on_step: Callable[[], None] | None = None  # called after each of training_steps' steps
 
     @abc.abstractmethod
     def fit(self, texts: Sequence[str], labels: Labels) -> Self:
@@ -81,6 +82,11 @@ class TextModel(abc.ABC):
 
         An empty list means the text mentions no known moment.
         """
+
+    def training_steps(self, texts: int) -> int:
+        """How many steps fitting this many texts takes, each followed by ``on_step``, for a
+        progress bar; 0 where fitting is too quick to follow."""
+        return 0
 
     def explain(self, text: str) -> dict[str, Any] | None:
         """Detail behind the verdict on one text, where the backend can say more."""
