@@ -76,6 +76,14 @@ def test_finetuned_model_is_deterministic_round_trips_and_gives_evidence(
     assert loaded.predict(texts) == found
     explained = loaded.explain(texts[0])
     assert [r["category"] for r in explained["categories"]] == model.categories
+    assert explained["mentions"] == [m.to_json() for m in found[0]]  # what predict says
+    det, _ = loaded.probabilities(texts[:1])
+    assert [r["probability"] for r in explained["categories"]] == det[0].tolist()
+    every = loaded.predict(texts[:1], given=[model.categories])[0]
+    assert [r["polarity_words"] for r in explained["categories"]] == [
+        list(m.evidence) for m in every
+    ]
+    assert loaded.explain("")["mentions"] == []  # no words: no moment mentioned
 
 
 def test_the_linear_model_is_blended_in_by_its_weights() -> None:

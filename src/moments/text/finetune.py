@@ -284,9 +284,27 @@ class FineTunedModel(TextModel):
         out: list[list[Mention]] = [[] for _ in texts]
         if not texts or self.net is None:
             return out
+        return self._mentions(texts, given, *self._read(texts))
+
+    def _read(
+        self, texts: Sequence[str]
+    ) -> tuple[list[list[int]], torch.device, np.ndarray, np.ndarray]:
+        """The texts' token ids (as the first net reads them), the device, and the blended
+        probabilities: what predicting and explaining both start from."""
         ids = net_.tokenise(self._tokenizer, texts, self.max_length, self._prompt)
         device = net_.pick_device(self.device)
-        det, pol = self.blend(texts, *self._net_probabilities(texts, ids, device))
+        return ids, device, *self.blend(texts, *self._net_probabilities(texts, ids, device))
+
+    def _mentions(
+        self,
+        texts: Sequence[str],
+        given: Sequence[Sequence[str]] | None,
+        ids: Sequence[list[int]],
+        device: torch.device,
+        det: np.ndarray,
+        pol: np.ndarray,
+    ) -> list[list[Mention]]:
+        out: list[list[Mention]] = [[] for _ in texts]
         index = {c: k for k, c in enumerate(self.categories)}
         found: list[list[tuple[str, int, float]]] = []  # category, its index (-1: unseen), P
         for i in range(len(texts)):
@@ -339,11 +357,14 @@ class FineTunedModel(TextModel):
 
     def explain(self, text: str) -> dict[str, Any]:
         """Every category's probability of being mentioned, and its polarity with evidence."""
-        found = self.predict([text])[0]
+        found: list[Mention] = []
         rows: list[dict[str, Any]] = []
         if self.net is not None:
-            det, _ = self.probabilities([text])
-            given = self.predict([text], given=[list(self.categories)])[0]
+            texts = clip([text])
+            read = self._read(texts)  # one pass of the nets for both questions
+            found = self._mentions(texts, None, *read)[0]
+            given = self._mentions(texts, [list(self.categories)], *read)[0]
+            det = read[2]
             for k, m in enumerate(given):
                 rows.append(
                     {
